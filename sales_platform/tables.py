@@ -1,0 +1,108 @@
+"""The stored tables' contract: names and columns that readers (the dashboard) may rely on.
+
+Every asset is a table of the same name in the DuckDB file. Only the columns listed here are part of
+the public contract; an asset may store more. Dates are DATE, timestamps are timezone-naive UTC.
+"""
+
+from __future__ import annotations
+
+TOTAL_SERIES = "total"
+"""`series` value of the shop-wide series; every other series value is a product category."""
+
+PRODUCTS = "products"
+CUSTOMERS = "customers"
+ORDERS = "orders"
+ORDERS_REJECTED = "orders_rejected"
+EXPECTED_DEMAND = "expected_demand"
+DAILY_SALES = "daily_sales"
+SALES_FEATURES = "sales_features"
+SALES_MODEL = "sales_model"
+BACKTEST = "backtest"
+BACKTEST_PREDICTIONS = "backtest_predictions"
+SALES_FORECAST = "sales_forecast"
+FORECAST_HISTORY = "forecast_history"
+FORECAST_ACCURACY = "forecast_accuracy"
+
+COLUMNS: dict[str, dict[str, str]] = {
+    PRODUCTS: {
+        "product_id": "VARCHAR",
+        "name": "VARCHAR",
+        "category": "VARCHAR",
+        "price": "DOUBLE",
+        "cost": "DOUBLE",
+    },
+    CUSTOMERS: {
+        "customer_id": "VARCHAR",
+        "name": "VARCHAR",
+        "email": "VARCHAR",
+        "city": "VARCHAR",
+        "signup_date": "DATE",
+    },
+    # One row per order line; (order_id, line_number) is unique.
+    ORDERS: {
+        "order_id": "VARCHAR",
+        "line_number": "INTEGER",
+        "order_ts": "TIMESTAMP",
+        "order_date": "DATE",
+        "customer_id": "VARCHAR",
+        "product_id": "VARCHAR",
+        "quantity": "INTEGER",
+        "unit_price": "DOUBLE",
+        "amount": "DOUBLE",
+    },
+    # What the synthetic shop expected to sell: the oracle a forecast is compared with.
+    EXPECTED_DEMAND: {
+        "date": "DATE",
+        "series": "VARCHAR",
+        "expected_revenue": "DOUBLE",
+    },
+    # One row per day x series, zero-filled; series is TOTAL_SERIES or a category.
+    DAILY_SALES: {
+        "date": "DATE",
+        "series": "VARCHAR",
+        "revenue": "DOUBLE",
+        "units": "BIGINT",
+        "orders": "BIGINT",
+    },
+    # Overall backtest metrics per series and model (model: random_forest or a baseline name).
+    BACKTEST: {
+        "series": "VARCHAR",
+        "model": "VARCHAR",
+        "mae": "DOUBLE",
+        "rmse": "DOUBLE",
+        "smape": "DOUBLE",
+        "mase": "DOUBLE",
+        "bias": "DOUBLE",
+        "coverage_80": "DOUBLE",
+        "coverage_95": "DOUBLE",
+        "width_80": "DOUBLE",
+        "width_95": "DOUBLE",
+        "folds": "INTEGER",
+    },
+    # The latest published forecast: what the dashboard shows.
+    SALES_FORECAST: {
+        "date": "DATE",
+        "series": "VARCHAR",
+        "horizon": "INTEGER",
+        "forecast": "DOUBLE",
+        "lower_80": "DOUBLE",
+        "upper_80": "DOUBLE",
+        "lower_95": "DOUBLE",
+        "upper_95": "DOUBLE",
+        "method": "VARCHAR",
+        "model_version": "VARCHAR",
+        "run_id": "VARCHAR",
+        "created_at": "TIMESTAMP",
+    },
+    # Accuracy of past published forecasts against the actuals that arrived since.
+    FORECAST_ACCURACY: {
+        "series": "VARCHAR",
+        "horizon": "INTEGER",
+        "forecasts": "BIGINT",
+        "mae": "DOUBLE",
+        "mape": "DOUBLE",
+        "bias": "DOUBLE",
+        "coverage_80": "DOUBLE",
+        "coverage_95": "DOUBLE",
+    },
+}
