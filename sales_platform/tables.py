@@ -23,6 +23,22 @@ SALES_FORECAST = "sales_forecast"
 FORECAST_HISTORY = "forecast_history"
 FORECAST_ACCURACY = "forecast_accuracy"
 
+# A published forecast: the point forecast, its 80%/95% intervals and where it came from.
+FORECAST_COLUMNS: dict[str, str] = {
+    "date": "DATE",
+    "series": "VARCHAR",
+    "horizon": "INTEGER",
+    "forecast": "DOUBLE",
+    "lower_80": "DOUBLE",
+    "upper_80": "DOUBLE",
+    "lower_95": "DOUBLE",
+    "upper_95": "DOUBLE",
+    "method": "VARCHAR",
+    "model_version": "VARCHAR",
+    "run_id": "VARCHAR",
+    "created_at": "TIMESTAMP",
+}
+
 COLUMNS: dict[str, dict[str, str]] = {
     PRODUCTS: {
         "product_id": "VARCHAR",
@@ -79,21 +95,25 @@ COLUMNS: dict[str, dict[str, str]] = {
         "width_95": "DOUBLE",
         "folds": "INTEGER",
     },
-    # The latest published forecast: what the dashboard shows.
-    SALES_FORECAST: {
-        "date": "DATE",
+    # Out-of-sample predictions of every backtest fold (intervals only where the model has them).
+    BACKTEST_PREDICTIONS: {
         "series": "VARCHAR",
+        "model": "VARCHAR",
+        "fold": "INTEGER",
+        "origin": "DATE",
+        "date": "DATE",
         "horizon": "INTEGER",
+        "actual": "DOUBLE",
         "forecast": "DOUBLE",
         "lower_80": "DOUBLE",
         "upper_80": "DOUBLE",
         "lower_95": "DOUBLE",
         "upper_95": "DOUBLE",
-        "method": "VARCHAR",
-        "model_version": "VARCHAR",
-        "run_id": "VARCHAR",
-        "created_at": "TIMESTAMP",
     },
+    # The latest published forecast: what the dashboard shows.
+    SALES_FORECAST: FORECAST_COLUMNS,
+    # Every published forecast, one per forecast origin (the day before its first date).
+    FORECAST_HISTORY: FORECAST_COLUMNS,
     # Accuracy of past published forecasts against the actuals that arrived since.
     FORECAST_ACCURACY: {
         "series": "VARCHAR",
