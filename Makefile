@@ -1,0 +1,58 @@
+# The README's two commands: `make run` (set up + run the whole graph) and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+export SALES_DUCKDB_PATH ?= data/sales.duckdb
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+
+# The small profile used by CI: about 16 months of history at ~200 order lines a day.
+SMALL_PROFILE := SALES_HISTORY_START=2024-07-01 SALES_HISTORY_END=2025-10-31 SALES_ORDERS_PER_DAY=200
+
+.PHONY: install run run-small test lint format dev dashboard bench browser clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	touch $@
+
+install: $(BIN)/.installed
+
+$(DAGSTER_HOME):
+	mkdir -p $@
+
+run: install | $(DAGSTER_HOME)
+	$(BIN)/dagster job execute -m sales_platform.definitions -j sales_forecast_job
+	$(BIN)/python -m sales_platform.summary
+
+run-small: install | $(DAGSTER_HOME)
+	env $(SMALL_PROFILE) $(MAKE) --no-print-directory run
+
+# Debian's Chromium for the real-browser dashboard test (never `playwright install`).
+browser:
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: install browser lint
+	$(BIN)/python -m pytest
+
+dev: install | $(DAGSTER_HOME)
+	$(BIN)/dagster dev -w workspace.yaml
+
+dashboard: install
+	$(BIN)/streamlit run dashboard/app.py
+
+bench: install
+	$(BIN)/python benchmarks/pipeline_benchmark.py
+	$(BIN)/python benchmarks/forecast_benchmark.py
+	$(BIN)/python benchmarks/dashboard_render.py
+
+clean:
+	rm -rf $(VENV) data .dagster_home artifacts

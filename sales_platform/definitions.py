@@ -1,0 +1,39 @@
+"""The one Definitions object: each stage's small Definitions, merged, plus the resources."""
+
+from __future__ import annotations
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from sales_platform import forecasting
+from sales_platform.defs import checks, forecast, jobs, model, raw, sales
+from sales_platform.defs.settings import (
+    duckdb_path_from_env,
+    forecast_settings_from_env,
+    shop_settings_from_env,
+)
+from sales_platform.storage import SalesDuckDBIOManager
+
+defs = dg.Definitions.merge(
+    raw.defs,
+    sales.defs,
+    model.defs,
+    forecast.defs,
+    checks.defs,
+    jobs.defs,
+    dg.Definitions(
+        resources={
+            "io_manager": SalesDuckDBIOManager(
+                database=duckdb_path_from_env(),
+                model_types=[forecasting.FittedForecaster],
+                trusted_model_types=forecasting.TRUSTED_TYPES,
+            ),
+            "duckdb": DuckDBResource(database=duckdb_path_from_env()),
+            "shop": shop_settings_from_env(),
+            "forecast": forecast_settings_from_env(),
+        },
+        # One process, steps in order: DuckDB has one writer at a time, and on two cores the
+        # per-step process start-up of the multiprocess executor would cost more than the steps.
+        executor=dg.in_process_executor,
+    ),
+)

@@ -1,0 +1,127 @@
+"""Asset checks that guard each layer.
+
+Checks on the inputs (orders, daily sales) are blocking: when one fails, nothing downstream runs, so
+no forecast is published on bad data. The quality gate on the backtest is not blocking: the forecast
+then falls back to the best baseline and says so.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+import pandas as pd
+from dagster_duckdb import DuckDBResource
+
+from sales_platform import forecasting, tables
+from sales_platform.defs.metadata import markdown_table
+from sales_platform.storage import DUCKDB_POOL
+from sales_platform.tables import DAILY_SALES, ORDERS, SALES_FORECAST, TOTAL_SERIES
+
+SAMPLE_ROWS = 5
+
+
+def sql_check(
+    asset: str, name: str, description: str, bad_rows_sql: str, blocking: bool = True
+) -> dg.AssetChecksDefinition:
+    """A check that passes when `bad_rows_sql` selects no rows; a sample of them otherwise."""
+
+    @dg.asset_check(
+        asset=asset, name=name, description=description, blocking=blocking, pool=DUCKDB_POOL
+    )
+    def _check(duckdb: DuckDBResource) -> dg.AssetCheckResult:
+        with duckdb.get_connection() as conn:
+            bad_rows = conn.execute(f"SELECT count(*) FROM ({bad_rows_sql})").fetchone()[0]
+            sample = conn.execute(f"{bad_rows_sql} LIMIT {SAMPLE_ROWS}").df()
+        return dg.AssetCheckResult(
+            passed=bad_rows == 0,
+            metadata={"bad_rows": bad_rows, "sample": dg.MetadataValue.md(markdown_table(sample))},
+        )
+
+    return _check
+
+
+input_checks = [
+    sql_check(
+        ORDERS,
+        "order_lines_unique",
+        "(order_id, line_number) identifies one order line.",
+        f"SELECT order_id, line_number, count(*) AS copies FROM {ORDERS} "
+        "GROUP BY ALL HAVING copies > 1",
+    ),
+    sql_check(
+        ORDERS,
+        "order_lines_complete",
+        "No nulls in the columns every order line must have.",
+        f"SELECT * FROM {ORDERS} WHERE order_id IS NULL OR line_number IS NULL "
+        "OR order_date IS NULL OR product_id IS NULL OR quantity IS NULL "
+        "OR unit_price IS NULL OR amount IS NULL",
+    ),
+    sql_check(
+        ORDERS,
+        "order_lines_non_negative",
+        "Quantities are positive; prices and amounts are not negative.",
+        f"SELECT * FROM {ORDERS} WHERE quantity <= 0 OR unit_price < 0 OR amount < 0",
+    ),
+    sql_check(
+        DAILY_SALES,
+        "daily_sales_no_missing_days",
+        "Every series has one row for every day from the first to the last day of sales.",
+        f"SELECT series, count(*) AS days, count(DISTINCT date) AS distinct_days, "
+        f"max(date) - min(date) + 1 AS span FROM {DAILY_SALES} GROUP BY series "
+        f"HAVING days <> span OR distinct_days <> span "
+        f"OR min(date) <> (SELECT min(date) FROM {DAILY_SALES}) "
+        f"OR max(date) <> (SELECT max(date) FROM {DAILY_SALES})",
+    ),
+    sql_check(
+        DAILY_SALES,
+        "daily_sales_non_negative",
+        "Revenue, units and orders are never negative.",
+        f"SELECT * FROM {DAILY_SALES} WHERE revenue < 0 OR units < 0 OR orders < 0",
+    ),
+]
+
+forecast_checks = [
+    sql_check(
+        SALES_FORECAST,
+        "forecast_intervals_ordered",
+        "lower_95 <= lower_80 <= forecast <= upper_80 <= upper_95 on every row.",
+        f"SELECT * FROM {SALES_FORECAST} WHERE NOT (lower_95 <= lower_80 AND lower_80 <= forecast "
+        "AND forecast <= upper_80 AND upper_80 <= upper_95)",
+        blocking=False,
+    ),
+    sql_check(
+        SALES_FORECAST,
+        "forecast_categories_sum_to_total",
+        "The categories' point forecasts add up to the total's on every day.",
+        f"SELECT date, sum(forecast) FILTER (series <> '{TOTAL_SERIES}') AS categories, "
+        f"sum(forecast) FILTER (series = '{TOTAL_SERIES}') AS total FROM {SALES_FORECAST} "
+        "GROUP BY date "
+        "HAVING abs(categories - total) > 1e-6 * greatest(abs(total), 1)",
+        blocking=False,
+    ),
+    sql_check(
+        SALES_FORECAST,
+        "forecast_covers_every_series",
+        "Every series is forecast for the same days as the total.",
+        f"SELECT series, count(*) AS days FROM {SALES_FORECAST} GROUP BY series "
+        f"HAVING days <> (SELECT count(*) FROM {SALES_FORECAST} WHERE series = '{TOTAL_SERIES}')",
+        blocking=False,
+    ),
+]
+
+
+@dg.asset_check(
+    asset=tables.BACKTEST,
+    description="Quality gate: the model's backtest MASE beats SeasonalNaive(7).",
+    pool=DUCKDB_POOL,
+)
+def model_beats_seasonal_naive(backtest: pd.DataFrame) -> dg.AssetCheckResult:
+    passed, reason = forecasting.gate_passes(backtest)
+    return dg.AssetCheckResult(
+        passed=passed,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=reason,
+        metadata={"reason": reason},
+    )
+
+
+defs = dg.Definitions(asset_checks=[*input_checks, *forecast_checks, model_beats_seasonal_naive])

@@ -1,0 +1,123 @@
+"""The published forecast, the history of every published forecast, and how accurate they were."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import dagster as dg
+import pandas as pd
+from dagster_duckdb import DuckDBResource
+
+from sales_platform import forecasting, tables
+from sales_platform.defs.metadata import figure_markdown, table_metadata
+from sales_platform.defs.plots import forecast_figure
+from sales_platform.defs.settings import ForecastSettings
+from sales_platform.storage import DUCKDB_POOL
+
+FORECAST = "forecast"
+
+
+@dg.asset(
+    group_name=FORECAST,
+    kinds={"scikitlearn", "duckdb"},
+    pool=DUCKDB_POOL,
+    freshness_policy=dg.FreshnessPolicy.time_window(
+        fail_window=timedelta(hours=48), warn_window=timedelta(hours=26)
+    ),
+    description=(
+        "Forecast per day and series with 80%/95% intervals calibrated on backtest residuals. "
+        "Falls back to the best baseline when the model fails the backtest quality gate."
+    ),
+)
+def sales_forecast(
+    context: dg.AssetExecutionContext,
+    sales_model: forecasting.FittedForecaster,
+    daily_sales: pd.DataFrame,
+    backtest: pd.DataFrame,
+    backtest_predictions: pd.DataFrame,
+    forecast: ForecastSettings,
+) -> pd.DataFrame:
+    passed, gate_reason = forecasting.gate_passes(backtest)
+    calibration = forecasting.IntervalCalibration.from_predictions(backtest_predictions)
+    if passed:
+        df = forecasting.forecast(sales_model, daily_sales, calibration, horizon=forecast.horizon)
+    else:
+        baseline = forecasting.best_baseline(backtest)
+        context.log.warning(f"Quality gate failed ({gate_reason}); publishing {baseline}")
+        df = forecasting.baseline_forecast(daily_sales, baseline, forecast.horizon, calibration)
+    df["model_version"] = sales_model.metadata()["model_version"]
+    df["run_id"] = context.run.run_id
+    # Timezone-naive UTC, as every timestamp in the database.
+    df["created_at"] = pd.Timestamp(datetime.now(UTC).replace(tzinfo=None))
+    df = df[list(tables.COLUMNS[tables.SALES_FORECAST])]
+    total = df[df["series"] == tables.TOTAL_SERIES]
+    context.add_output_metadata(
+        {
+            **table_metadata(df),
+            "method": str(df["method"].iloc[0]) if len(df) else "",
+            "gate": gate_reason,
+            "forecast_total_revenue": float(total["forecast"].sum()),
+            "first_day": str(total["date"].min().date()) if len(total) else "",
+            "plot": figure_markdown(forecast_figure(daily_sales, df), "forecast"),
+        }
+    )
+    return df
+
+
+@dg.asset(
+    group_name=FORECAST,
+    kinds={"duckdb"},
+    pool=DUCKDB_POOL,
+    description=(
+        "Every published forecast, with its run id and creation time; a re-run for the same "
+        "first forecast day replaces that day's forecast."
+    ),
+)
+def forecast_history(
+    context: dg.AssetExecutionContext, sales_forecast: pd.DataFrame, duckdb: DuckDBResource
+) -> pd.DataFrame:
+    first_day = sales_forecast["date"].min()
+    with duckdb.get_connection() as conn:
+        stored = conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_name = ?",
+            [tables.FORECAST_HISTORY],
+        ).fetchall()
+        earlier = (
+            conn.execute(
+                f"SELECT * FROM {tables.FORECAST_HISTORY} "
+                "WHERE date - horizon + 1 <> CAST(? AS DATE)",
+                [first_day.date()],
+            ).df()
+            if stored
+            else sales_forecast.iloc[0:0]
+        )
+    df = pd.concat([earlier, sales_forecast], ignore_index=True)[
+        list(tables.COLUMNS[tables.FORECAST_HISTORY])
+    ]
+    df["date"] = pd.to_datetime(df["date"])
+    context.add_output_metadata(
+        {**table_metadata(df), "published_forecasts": int(df["run_id"].nunique())}
+    )
+    return df
+
+
+@dg.asset(
+    group_name=FORECAST,
+    kinds={"python", "duckdb"},
+    pool=DUCKDB_POOL,
+    description=(
+        "Published forecasts of past days scored against the actuals that arrived since, per "
+        "series and horizon: how accurate were we?"
+    ),
+)
+def forecast_accuracy(
+    context: dg.AssetExecutionContext, forecast_history: pd.DataFrame, daily_sales: pd.DataFrame
+) -> pd.DataFrame:
+    df = forecasting.score_forecasts(forecast_history, daily_sales)
+    context.add_output_metadata(
+        {**table_metadata(df), "scored_forecast_days": int(df["forecasts"].sum()) if len(df) else 0}
+    )
+    return df
+
+
+defs = dg.Definitions(assets=[sales_forecast, forecast_history, forecast_accuracy])

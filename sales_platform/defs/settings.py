@@ -1,0 +1,119 @@
+"""Settings from the environment (the public interface in the README) and their resources.
+
+Run-time settings reach assets as `ConfigurableResource`s whose fields are `EnvVar`s when a variable
+is set, so the UI shows where a value comes from. The history window is also needed when the
+definitions load (the partitions of `orders` are part of the definitions), so it is read here once.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import dagster as dg
+from pydantic import Field
+
+from sales_platform import tables
+
+DEFAULT_SEED = 42
+DEFAULT_ORDERS_PER_DAY = 1400.0
+DEFAULT_HORIZON = 30
+HISTORY_MONTHS = 24
+
+
+def env_or_default(name: str, default: Any) -> Any:
+    """`EnvVar(name)` when the variable is set (shown as such in the UI), else the default."""
+    if os.environ.get(name, "") == "":
+        return default
+    if isinstance(default, bool):
+        return dg.EnvVar(name)
+    if isinstance(default, int):
+        return dg.EnvVar.int(name)
+    if isinstance(default, float):
+        return float(os.environ[name])
+    return dg.EnvVar(name)
+
+
+def _parse_date(name: str) -> date | None:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError as error:
+        raise ValueError(f"{name}={raw!r} is not an ISO date (YYYY-MM-DD)") from error
+
+
+@dataclass(frozen=True)
+class HistoryWindow:
+    """First and last day of order history; `end` is None when history runs up to yesterday."""
+
+    start: date
+    end: date | None
+
+    @classmethod
+    def from_env(cls, today: date | None = None) -> HistoryWindow:
+        today = today or date.today()
+        end = _parse_date("SALES_HISTORY_END")
+        last_day = end or today - timedelta(days=1)
+        start = _parse_date("SALES_HISTORY_START")
+        if start is None:
+            # The first of the month two years back: about two years of history, and a partition
+            # set that stays the same for a whole month instead of shifting every day.
+            months = last_day.year * 12 + last_day.month - 1 - HISTORY_MONTHS
+            start = date(months // 12, months % 12 + 1, 1)
+        if start > last_day:
+            raise ValueError(f"SALES_HISTORY_START {start} is after the last day {last_day}")
+        return cls(start=start, end=end)
+
+    def last_day(self, today: date | None = None) -> date:
+        return self.end or (today or date.today()) - timedelta(days=1)
+
+
+class ShopSettings(dg.ConfigurableResource):
+    """Where raw orders come from: the synthetic shop, or the user's own files."""
+
+    source: str = Field(default="synthetic", description="`synthetic` or `file`")
+    source_path: str = Field(default="", description="CSV/Parquet file or folder (file source)")
+    source_mapping: str = Field(
+        default="", description="JSON object from our column names to the file's (file source)"
+    )
+    on_bad_rows: str = Field(
+        default="fail", description="`fail` the run, or `quarantine` bad rows in orders_rejected"
+    )
+    seed: int = Field(default=DEFAULT_SEED, description="seed of the synthetic shop")
+    orders_per_day: float = Field(
+        default=DEFAULT_ORDERS_PER_DAY, description="average order lines per day (synthetic)"
+    )
+
+    def is_synthetic(self) -> bool:
+        if self.source not in ("synthetic", "file"):
+            raise ValueError(f"SALES_SOURCE must be `synthetic` or `file`, not {self.source!r}")
+        return self.source == "synthetic"
+
+
+class ForecastSettings(dg.ConfigurableResource):
+    """How far ahead to forecast."""
+
+    horizon: int = Field(default=DEFAULT_HORIZON, description="days forecast ahead")
+
+
+def shop_settings_from_env() -> ShopSettings:
+    return ShopSettings(
+        source=env_or_default("SALES_SOURCE", "synthetic"),
+        source_path=env_or_default("SALES_SOURCE_PATH", ""),
+        source_mapping=env_or_default("SALES_SOURCE_MAPPING", ""),
+        on_bad_rows=env_or_default("SALES_ON_BAD_ROWS", "fail"),
+        seed=env_or_default("SALES_SEED", DEFAULT_SEED),
+        orders_per_day=env_or_default("SALES_ORDERS_PER_DAY", DEFAULT_ORDERS_PER_DAY),
+    )
+
+
+def forecast_settings_from_env() -> ForecastSettings:
+    return ForecastSettings(horizon=env_or_default("SALES_FORECAST_HORIZON", DEFAULT_HORIZON))
+
+
+def duckdb_path_from_env() -> Any:
+    return env_or_default(tables.DUCKDB_PATH_ENV, tables.DEFAULT_DUCKDB_PATH)

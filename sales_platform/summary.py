@@ -1,0 +1,54 @@
+"""`python -m sales_platform.summary`: what `make run` built, and where to look next."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from sales_platform import tables
+from sales_platform.storage import DatabaseNotFoundError, query
+
+
+def summary(database: str) -> str:
+    counts = query(
+        database,
+        "SELECT table_name, estimated_size FROM duckdb_tables() WHERE schema_name = 'main' "
+        "ORDER BY table_name",
+    )
+    exact = {
+        name: int(query(database, f'SELECT count(*) AS n FROM "{name}"')["n"].iloc[0])
+        for name in counts["table_name"]
+    }
+    forecast = query(
+        database,
+        f"SELECT min(date) AS first_day, max(date) AS last_day, sum(forecast) AS revenue, "
+        f"sum(lower_80) AS low, sum(upper_80) AS high, any_value(method) AS method "
+        f"FROM {tables.SALES_FORECAST} WHERE series = ?",
+        [tables.TOTAL_SERIES],
+    ).iloc[0]
+    lines = ["", "sales_platform: tables in " + str(Path(database).resolve())]
+    lines += [f"  {name:<22}{rows:>12,} rows" for name, rows in exact.items()]
+    lines += [
+        "",
+        f"Forecast of total revenue {forecast['first_day']:%Y-%m-%d} .. "
+        f"{forecast['last_day']:%Y-%m-%d} ({forecast['method']}): ${forecast['revenue']:,.0f}",
+        f"  (sum of the daily 80% bounds: ${forecast['low']:,.0f} .. ${forecast['high']:,.0f})",
+        "",
+        "Next: `make dev` opens the Dagster UI at http://127.0.0.1:3000 ,",
+        "      `make dashboard` opens the Streamlit dashboard at http://127.0.0.1:8501 .",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    database = tables.database_path()
+    try:
+        print(summary(database))
+    except DatabaseNotFoundError:
+        print(f"No database at {database}: the job did not run.", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""The Definitions object: it loads, names what the README promises, and schedules yesterday."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import dagster as dg
+
+from sales_platform import tables
+from sales_platform.definitions import defs
+from sales_platform.defs.jobs import daily_sales_schedule
+from sales_platform.defs.partitions import HISTORY, daily_partitions, full_history_tags
+
+PUBLISHED_ASSETS = {
+    tables.PRODUCTS,
+    tables.CUSTOMERS,
+    tables.ORDERS,
+    tables.EXPECTED_DEMAND,
+    tables.DAILY_SALES,
+    tables.SALES_FEATURES,
+    tables.SALES_MODEL,
+    tables.BACKTEST,
+    tables.BACKTEST_PREDICTIONS,
+    tables.SALES_FORECAST,
+    tables.FORECAST_HISTORY,
+    tables.FORECAST_ACCURACY,
+}
+
+
+def test_definitions_load_and_validate():
+    dg.Definitions.validate_loadable(defs)
+
+
+def test_every_asset_keeps_its_table_name():
+    keys = {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()}
+    assert keys >= PUBLISHED_ASSETS
+
+
+def test_jobs_of_the_public_interface_exist():
+    main = defs.resolve_job_def("sales_forecast_job")
+    daily = defs.resolve_job_def("daily_sales_job")
+    assert main.tags == full_history_tags()
+    daily_assets = {key.to_user_string() for key in daily.asset_layer.executable_asset_keys}
+    assert tables.ORDERS in daily_assets and tables.SALES_FORECAST in daily_assets
+    assert tables.BACKTEST not in daily_assets
+
+
+def test_daily_schedule_is_off_by_default_and_runs_yesterday():
+    assert daily_sales_schedule.default_status == dg.DefaultScheduleStatus.STOPPED
+    day = daily_partitions.get_partition_keys()[-10]
+    tick_time = datetime.fromisoformat(day).replace(tzinfo=UTC, hour=2) + timedelta(days=1)
+    context = dg.build_schedule_context(scheduled_execution_time=tick_time)
+    requests = list(daily_sales_schedule.evaluate_tick(context).run_requests or [])
+    assert [request.partition_key for request in requests] == [day]
+
+
+def test_full_history_run_covers_every_partition():
+    keys = daily_partitions.get_partition_keys()
+    tags = full_history_tags()
+    assert tags["dagster/asset_partition_range_start"] == keys[0]
+    assert tags["dagster/asset_partition_range_end"] == keys[-1]
+    assert keys[0] == HISTORY.start.isoformat()

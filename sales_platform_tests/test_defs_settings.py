@@ -1,0 +1,54 @@
+"""Settings from the environment: defaults, overrides and clear errors."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from sales_platform.defs.settings import HistoryWindow, ShopSettings, env_or_default
+
+
+def test_default_history_is_about_two_years_ending_yesterday(monkeypatch):
+    monkeypatch.delenv("SALES_HISTORY_START", raising=False)
+    monkeypatch.delenv("SALES_HISTORY_END", raising=False)
+    window = HistoryWindow.from_env(today=date(2026, 11, 28))
+    assert window == HistoryWindow(start=date(2024, 11, 1), end=None)
+    assert window.last_day(today=date(2026, 11, 28)) == date(2026, 11, 27)
+    # In January the window starts in January two years back.
+    assert HistoryWindow.from_env(today=date(2026, 1, 1)).start == date(2023, 12, 1)
+
+
+def test_history_window_from_environment(monkeypatch):
+    monkeypatch.setenv("SALES_HISTORY_START", "2024-03-01")
+    monkeypatch.setenv("SALES_HISTORY_END", "2025-02-28")
+    window = HistoryWindow.from_env(today=date(2026, 11, 28))
+    assert (window.start, window.last_day()) == (date(2024, 3, 1), date(2025, 2, 28))
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "message"),
+    [
+        ("2024-13-01", "", "SALES_HISTORY_START='2024-13-01' is not an ISO date"),
+        ("2025-03-01", "2025-02-28", "after the last day"),
+    ],
+)
+def test_bad_history_window_is_a_clear_error(monkeypatch, start, end, message):
+    monkeypatch.setenv("SALES_HISTORY_START", start)
+    monkeypatch.setenv("SALES_HISTORY_END", end)
+    with pytest.raises(ValueError, match=message):
+        HistoryWindow.from_env(today=date(2026, 11, 28))
+
+
+def test_env_or_default_names_the_variable_when_set(monkeypatch):
+    monkeypatch.delenv("SALES_SEED", raising=False)
+    assert env_or_default("SALES_SEED", 42) == 42
+    monkeypatch.setenv("SALES_SEED", "7")
+    value = env_or_default("SALES_SEED", 42)
+    assert value.env_var_name == "SALES_SEED"
+    assert ShopSettings(seed=value).process_config_and_initialize().seed == 7
+
+
+def test_unknown_source_is_rejected():
+    with pytest.raises(ValueError, match="SALES_SOURCE must be"):
+        ShopSettings(source="ftp").is_synthetic()
