@@ -1,0 +1,25 @@
+"""The synthetic shop: a catalog, customers and orders drawn from a demand model with known truth.
+
+Plain Python, NumPy, pandas and Faker (no Dagster, no DuckDB). Everything is a function of a
+:class:`ShopConfig` (and, for orders and expected demand, of the day), so the orders of a day are
+the same whenever and in whichever range they are generated.
+
+- :func:`generate_products` / :func:`generate_customers`: the ``products`` and ``customers`` tables.
+- :func:`generate_orders`: order lines of a date range (vectorized per day).
+- :func:`expected_demand`: the expected revenue per day and series, the oracle of a forecast.
+"""
+
+from sales_platform.synthetic.catalog import generate_products
+from sales_platform.synthetic.config import CATEGORIES, ShopConfig
+from sales_platform.synthetic.customers import generate_customers
+from sales_platform.synthetic.demand import expected_demand
+from sales_platform.synthetic.orders import generate_orders
+
+__all__ = [
+    "CATEGORIES",
+    "ShopConfig",
+    "expected_demand",
+    "generate_customers",
+    "generate_orders",
+    "generate_products",
+]
