@@ -1,0 +1,1 @@
+"""Streamlit dashboard of the sales forecast (see app.py)."""

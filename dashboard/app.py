@@ -1,0 +1,488 @@
+"""The sales forecast dashboard: ``streamlit run dashboard/app.py`` (or ``make dashboard``).
+
+Reads the DuckDB file named by ``SALES_DUCKDB_PATH`` (default ``data/sales.duckdb``, relative to the
+current directory) through the storage layer's short-lived read-only helpers; all numbers come from
+:mod:`dashboard.data`, all charts from :mod:`dashboard.charts`.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+# `streamlit run dashboard/app.py` puts dashboard/ (not the repository root) on sys.path; put the
+# root there so that `dashboard` is importable as a package from any working directory.
+_REPO_ROOT = Path(__file__).resolve().parents[1]
+if str(_REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(_REPO_ROOT))
+
+import streamlit as st  # noqa: E402
+
+from dashboard import charts, data  # noqa: E402
+from sales_platform import storage  # noqa: E402
+from sales_platform import tables as T  # noqa: E402
+
+RETRY_EVERY_S = 5  # while the database is busy, the app retries on its own this often
+TABS = ["Forecast", "Model quality", "Forecast table"]
+
+
+@st.cache_data(show_spinner="Reading the latest tables…", max_entries=8)
+def load(path: str, version: str) -> data.DashboardData:
+    """Cached per (path, data version): a new materialization changes the version, so it shows up
+    on the next rerun and the old copy is never served again. Errors (busy, missing) are not
+    cached: they raise through and the next rerun tries again."""
+    return data.load_dashboard_data(path)
+
+
+@st.fragment(run_every=RETRY_EVERY_S)
+def _auto_retry() -> None:
+    """Reruns the whole app every RETRY_EVERY_S seconds (the first call, inline, only arms it)."""
+    ticks = st.session_state.get("_busy_ticks", 0)
+    st.session_state["_busy_ticks"] = ticks + 1
+    if ticks >= 1:
+        st.rerun()
+
+
+# --------------------------------------------------------------------------------------------------
+# Friendly states
+# --------------------------------------------------------------------------------------------------
+def show_no_database(path: Path) -> None:
+    st.info(
+        f"**No database yet.** There is no DuckDB file at `{path}`.\n\n"
+        "Run `make run` first: it materializes the whole pipeline (orders → daily sales → model → "
+        "forecast) into that file. To look at another database, set `SALES_DUCKDB_PATH`.",
+        icon=":material/database:",
+    )
+
+
+def show_busy(path: Path, exc: Exception) -> None:
+    st.warning(
+        f"**The database is busy.** A pipeline run is writing to `{path}` right now, and readers "
+        f"have to wait until it commits. Retrying automatically every {RETRY_EVERY_S} s…",
+        icon=":material/hourglass_top:",
+    )
+    st.button("Retry now", key="retry", type="primary")
+    with st.expander("Details"):
+        st.code(str(exc), language=None)
+    st.session_state["_busy_ticks"] = 0
+    _auto_retry()
+
+
+def show_read_error(path: Path, exc: Exception) -> None:
+    st.error(
+        f"**Could not read the database** `{path}`: {type(exc).__name__}: {exc}\n\n"
+        "Is it a DuckDB file written by this pipeline? Re-running `make run` rebuilds it.",
+        icon=":material/error:",
+    )
+
+
+def show_table_issues(issues: list[data.TableIssue]) -> None:
+    lines = "\n".join(f"- {issue.message()}" for issue in issues)
+    st.error(
+        f"**The dashboard cannot show this database yet.**\n\n{lines}\n\n"
+        "Run `make run` to materialize the pipeline with the current schema.",
+        icon=":material/table_view:",
+    )
+
+
+def note_issue(issue: data.TableIssue, what: str) -> None:
+    """An inline note where an optional table would be shown."""
+    st.info(f"{issue.message()} {what} Run `make run` to build it.", icon=":material/info:")
+
+
+# --------------------------------------------------------------------------------------------------
+# Sections
+# --------------------------------------------------------------------------------------------------
+def status_banners(d: data.DashboardData, fresh: data.Freshness) -> None:
+    if fresh.data_stale:
+        st.warning(
+            f"**Sales data is stale:** the last day of data is {fresh.data_through:%b %d, %Y}, "
+            f"{fresh.data_age_days} days ago (more than {data.DATA_STALE_AFTER_DAYS} days). "
+            "Is the daily schedule running?",
+            icon=":material/warning:",
+        )
+    if fresh.forecast_stale and fresh.forecast_created_at is not None:
+        st.warning(
+            f"**The forecast is stale:** it was made {data.format_age(fresh.forecast_age)} "
+            f"({fresh.forecast_created_at:%b %d, %Y %H:%M} UTC), more than "
+            f"{data.FORECAST_STALE_AFTER.days} days ago.",
+            icon=":material/warning:",
+        )
+    issue = d.issues.get(T.SALES_FORECAST)
+    if issue is not None:
+        st.warning(
+            f"{issue.message()} Showing history only; run `make run` to publish a forecast.",
+            icon=":material/warning:",
+        )
+    elif d.sales_forecast is not None and d.sales_forecast.empty:
+        st.warning(
+            "No forecast has been published yet (`sales_forecast` is empty).",
+            icon=":material/warning:",
+        )
+    methods = data.forecast_methods(d.sales_forecast)
+    if data.is_fallback(methods):
+        fallback = ", ".join(f"`{m}`" for m in methods if m != data.MODEL)
+        st.warning(
+            f"**Fallback forecast:** the published forecast was made by {fallback}, not by the "
+            f"`{data.MODEL}` model (it did not pass its quality gate against the baseline, or "
+            "could not be trained). Its intervals come from the fallback method.",
+            icon=":material/emergency:",
+        )
+
+
+def kpi_row(d: data.DashboardData, fresh: data.Freshness) -> None:
+    head = data.headline_kpis(d.daily_sales, d.sales_forecast, T.TOTAL_SERIES)
+    acc = data.backtest_accuracy(d.backtest, T.TOTAL_SERIES)
+    n = head.window_days
+    recent = data.history(d.daily_sales, T.TOTAL_SERIES).tail(n)
+    fc = data.forecast_for(d.sales_forecast, T.TOTAL_SERIES).head(n)
+    summed, independent = head.range80_summed, head.range80_independent
+
+    c1, c2, c3, c4 = st.columns(4, border=True)
+    with c1:
+        st.metric(
+            f"Revenue, last {n} days",
+            data.format_currency(head.actual),
+            help="Sum of the daily revenue of all categories.",
+            chart_data=recent["revenue"].tolist() or None,
+            chart_type="area",
+        )
+        if head.last_date is not None:
+            first = head.last_date - timedelta(days=n - 1)
+            st.caption(f"{first:%b %d} – {head.last_date:%b %d, %Y}")
+    with c2:
+        st.metric(
+            f"Forecast, next {n} days",
+            data.format_currency(head.forecast),
+            delta=data.format_pct(head.change_pct) if head.change_pct is not None else None,
+            delta_description=f"vs last {n} days" if head.change_pct is not None else None,
+            help=(
+                f"Sum of the daily point forecasts of all categories, "
+                f"{head.forecast_start:%b %d} – {head.forecast_end:%b %d, %Y}.\n\n"
+                "**80% range:** the daily 80% bounds summed. That is the range if every day's "
+                "error went the same way, the widest plausible range for the total. If the "
+                "days' errors were independent it would be "
+                f"{data.format_currency(independent[0])} – {data.format_currency(independent[1])}; "
+                "the true 80% interval of the total lies in between."
+                if summed and independent
+                else "No forecast published yet."
+            ),
+            chart_data=fc["forecast"].tolist() or None,
+            chart_type="area",
+        )
+        if summed:
+            st.caption(
+                f"80% range {data.format_currency(summed[0])} – {data.format_currency(summed[1])} "
+                "(daily bounds summed)"
+            )
+    with c3:
+        delta = acc.mae_change_pct if acc is not None else None
+        st.metric(
+            "Backtest error per day (MAE)",
+            data.format_currency(acc.model_mae) if acc is not None else "—",
+            delta=data.format_pct(delta) if delta is not None else None,
+            delta_color="inverse",
+            delta_description=f"vs {data.BASELINE_LABEL}" if delta is not None else None,
+            help=(
+                f"Mean absolute error of the `{data.MODEL}` model on the total series over "
+                f"rolling 30-day backtest folds, next to the `{data.BASELINE}` baseline (the "
+                f"same weekday of the week before), whose MAE is "
+                f"{data.format_currency(acc.baseline_mae)}."
+                if acc is not None
+                else "No backtest yet."
+            ),
+        )
+        if acc is not None:
+            st.caption(
+                f"`{data.MODEL}` over {acc.folds or '?'} backtest folds · baseline "
+                f"{data.format_currency(acc.baseline_mae)}"
+            )
+    with c4:
+        mase, base = (acc.model_mase, acc.baseline_mase) if acc is not None else (None, None)
+        st.metric(
+            "Backtest MASE",
+            data.format_number(mase),
+            delta=f"{mase - base:+.2f}" if mase is not None and base is not None else None,
+            delta_color="inverse",
+            delta_description=f"vs {data.BASELINE_LABEL}" if base is not None else None,
+            help="Mean absolute scaled error: the MAE divided by the in-sample MAE of a "
+            "seasonal-naive forecast. Below 1 beats that naive forecast.",
+        )
+        if mase is not None:
+            st.caption(f"Below 1 beats naive · baseline {data.format_number(base)}")
+
+    s1, s2, s3, s4 = st.columns(4)
+    methods = data.forecast_methods(d.sales_forecast)
+    fallback = data.is_fallback(methods)
+    s1.metric(
+        "Forecast method",
+        ", ".join(methods) if methods else "—",
+        delta=("fallback" if fallback else "model") if methods else None,
+        delta_color="inverse" if fallback else "normal",
+        delta_arrow="off",
+        help=f"`{data.MODEL}` is the model; anything else is the fallback used when the model "
+        "did not pass its quality gate.",
+    )
+    s2.metric(
+        "Data through",
+        f"{fresh.data_through:%b %d, %Y}" if fresh.data_through else "—",
+        delta=data.format_days_ago(fresh.data_age_days),
+        delta_color="inverse" if fresh.data_stale else "off",
+        delta_arrow="off",
+        help=f"Last day in `daily_sales`; stale after {data.DATA_STALE_AFTER_DAYS} days.",
+    )
+    s3.metric(
+        "Forecast made",
+        f"{fresh.forecast_created_at:%b %d, %Y}" if fresh.forecast_created_at else "—",
+        delta=data.format_age(fresh.forecast_age) if fresh.forecast_age is not None else None,
+        delta_color="inverse" if fresh.forecast_stale else "off",
+        delta_arrow="off",
+        delta_description=f"{fresh.forecast_created_at:%H:%M} UTC"
+        if fresh.forecast_created_at
+        else None,
+        help=f"`sales_forecast.created_at` of run `{fresh.run_id}`, model "
+        f"`{fresh.model_version}`; stale after {data.FORECAST_STALE_AFTER.days} days.",
+    )
+    window = data.backtest_window_error(d.backtest_predictions, T.TOTAL_SERIES)
+    s4.metric(
+        f"Backtest error of a {n}-day total",
+        data.format_pct(window[0], signed=False) if window else "—",
+        help=(
+            f"How far the `{data.MODEL}` model's total over a whole backtest fold was from the "
+            f"actual total, averaged over {window[1]} folds: an empirical check of the 80% range."
+            if window
+            else "No backtest predictions yet."
+        ),
+    )
+
+
+def forecast_tab(d: data.DashboardData, series: str, history_range) -> None:
+    label = data.series_label(series)
+    start, end = history_range if history_range else (None, None)
+    hist = data.history(d.daily_sales, series, start, end)
+    fc = data.forecast_for(d.sales_forecast, series)
+    head = data.headline_kpis(d.daily_sales, d.sales_forecast, series)
+    st.subheader(f"{label}: daily revenue and forecast")
+    if head.forecast is not None and head.actual is not None:
+        st.markdown(
+            f"Last {head.window_days} days **{data.format_currency(head.actual)}** · "
+            f"next {head.window_days} days **{data.format_currency(head.forecast)}** "
+            f"({data.format_pct(head.change_pct)}) · 80% range (daily bounds summed) "
+            f"{data.format_currency(head.range80_summed[0])} – "
+            f"{data.format_currency(head.range80_summed[1])}"
+        )
+    if hist.empty and fc.empty:
+        st.info(f"No history and no forecast for **{label}** yet.", icon=":material/inbox:")
+        return
+    if hist.empty:
+        st.info(
+            f"No sales history for **{label}** in the selected range; showing the forecast only.",
+            icon=":material/inbox:",
+        )
+    if fc.empty and d.sales_forecast is not None:
+        st.info(
+            f"No forecast was published for **{label}**; showing history only.",
+            icon=":material/inbox:",
+        )
+    st.altair_chart(charts.forecast_chart(hist, fc), width="stretch", key="forecast_chart")
+    st.caption(
+        "Solid: actual revenue · dashed: point forecast · shaded: 80% and 95% prediction "
+        "intervals. Scroll to zoom, drag to pan, double-click to reset; hover for values."
+    )
+
+
+def quality_tab(d: data.DashboardData, series: str) -> None:
+    label = data.series_label(series)
+    st.subheader("Backtest: model against baselines")
+    if T.BACKTEST in d.issues:
+        note_issue(d.issues[T.BACKTEST], "Backtest metrics appear here once it exists.")
+    elif d.backtest is None or d.backtest.empty:
+        st.info("The backtest table is empty.", icon=":material/inbox:")
+    else:
+        table = data.backtest_table(d.backtest)
+        st.altair_chart(charts.mase_chart(table), width="stretch")
+        st.caption(
+            "MASE per series and model (lower is better); the dashed line at 1 is the error of a "
+            "seasonal-naive forecast in sample. The table has every metric."
+        )
+        st.dataframe(
+            table[["series", "model", "mae", "relative_mae", "mase", "rmse", "smape", "bias",
+                   "coverage_80", "coverage_95", "folds"]],
+            hide_index=True,
+            column_config={
+                "series": st.column_config.TextColumn("Series"),
+                "model": st.column_config.TextColumn("Model"),
+                "mae": st.column_config.NumberColumn("MAE", format="dollar", step=1),
+                "relative_mae": st.column_config.NumberColumn(
+                    f"MAE / {data.BASELINE}", format="%.2f",
+                    help="Below 1: better than the seasonal-naive baseline."),
+                "mase": st.column_config.NumberColumn("MASE", format="%.3f"),
+                "rmse": st.column_config.NumberColumn("RMSE", format="dollar", step=1),
+                "smape": st.column_config.NumberColumn("sMAPE", format="%.2f"),
+                "bias": st.column_config.NumberColumn("Bias", format="dollar", step=1),
+                "coverage_80": st.column_config.NumberColumn("Inside 80%", format="percent"),
+                "coverage_95": st.column_config.NumberColumn("Inside 95%", format="percent"),
+                "folds": st.column_config.NumberColumn("Folds", format="%d"),
+            },
+        )  # fmt: skip
+
+    st.subheader(f"Published forecasts vs what happened: {label}")
+    if T.FORECAST_ACCURACY in d.issues:
+        note_issue(d.issues[T.FORECAST_ACCURACY], "Scores of past forecasts appear here.")
+    else:
+        acc = data.accuracy_for(d.forecast_accuracy, series)
+        summary = data.accuracy_summary(acc)
+        if summary is None:
+            st.info(
+                "No published forecast of past days has been scored yet: scores appear once "
+                "actuals have arrived for days that a published forecast covered.",
+                icon=":material/inbox:",
+            )
+        else:
+            m1, m2, m3 = st.columns(3)
+            m1.metric("MAE of published forecasts", data.format_currency(summary["mae"]))
+            m2.metric(
+                "Inside 80% interval", data.format_pct(summary["coverage_80"] * 100, 0, False)
+            )
+            m3.metric(
+                "Inside 95% interval", data.format_pct(summary["coverage_95"] * 100, 0, False)
+            )
+            mae_chart, coverage_chart = charts.accuracy_by_horizon_charts(acc)
+            left, right = st.columns(2)
+            with left:
+                st.markdown("**Error by days ahead**")
+                st.altair_chart(mae_chart, width="stretch")
+            with right:
+                st.markdown("**Share of actuals inside the intervals** (dashed: nominal)")
+                st.altair_chart(coverage_chart, width="stretch")
+
+    st.subheader(f"Backtest predictions vs actuals: {label}")
+    if T.BACKTEST_PREDICTIONS in d.issues:
+        note_issue(d.issues[T.BACKTEST_PREDICTIONS], "Backtest predictions appear here.")
+        return
+    preds = data.predictions_for(d.backtest_predictions, series)
+    if preds.empty:
+        st.info(f"No backtest predictions for **{label}**.", icon=":material/inbox:")
+        return
+    st.altair_chart(charts.backtest_predictions_chart(preds), width="stretch")
+    st.caption("Each dashed segment is one backtest fold: forecasts made at the fold's origin "
+               "without seeing the days they predict.")  # fmt: skip
+
+
+def table_tab(d: data.DashboardData, series: str) -> None:
+    if d.sales_forecast is None or d.sales_forecast.empty:
+        st.info("No forecast published yet.", icon=":material/inbox:")
+        return
+    all_series = st.toggle("All series", value=False, key="table_all_series")
+    export = data.forecast_export(d.sales_forecast)
+    shown = export if all_series else export[export["series"] == series]
+    shown = shown.drop(columns=["model_version", "run_id", "created_at"])
+    money = {
+        c: st.column_config.NumberColumn(c.replace("_", " ").capitalize(), format="dollar", step=1)
+        for c in ("forecast", "lower_80", "upper_80", "lower_95", "upper_95")
+    }
+    st.dataframe(
+        shown,
+        hide_index=True,
+        column_config={
+            "date": st.column_config.DateColumn("Date", format="ddd MMM D, YYYY"),
+            "series": st.column_config.TextColumn("Series"),
+            "horizon": st.column_config.NumberColumn("Days ahead", format="%d"),
+            **money,
+            "method": st.column_config.TextColumn("Method"),
+        },
+    )
+    run = data.freshness(None, d.sales_forecast).run_id or "forecast"
+    st.download_button(
+        "Download the forecast (all series) as CSV",
+        data=data.forecast_csv(d.sales_forecast),
+        file_name=f"sales_forecast_{run}.csv",
+        mime="text/csv",
+        icon=":material/download:",
+        on_click="ignore",
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# Page
+# --------------------------------------------------------------------------------------------------
+def main() -> None:
+    st.set_page_config(page_title="Sales forecast", page_icon=":material/insights:", layout="wide")
+    st.title("Sales forecast", anchor=False)
+    path = data.database_path()
+    st.sidebar.caption(f"Database: `{path}`")
+
+    version = data.data_version(path)
+    if version is None:
+        show_no_database(path)
+        return
+    try:
+        d = load(str(path.resolve()), version)
+    except storage.DatabaseNotFoundError:
+        show_no_database(path)
+        return
+    except storage.DatabaseBusyError as exc:
+        show_busy(path, exc)
+        return
+    except Exception as exc:  # a corrupt or foreign file: say so instead of a traceback
+        show_read_error(path, exc)
+        return
+
+    if d.blocking_issues:
+        show_table_issues(d.blocking_issues)
+        return
+    options = data.series_options(d.daily_sales, d.sales_forecast)
+    bounds = data.history_bounds(d.daily_sales)
+    if not options or bounds is None:
+        st.info(
+            "**No sales data yet.** The tables exist but `daily_sales` is empty. Run `make run` "
+            "(or wait for the daily schedule) to load orders.",
+            icon=":material/inbox:",
+        )
+        return
+
+    fresh = data.freshness(d.daily_sales, d.sales_forecast)
+    st.caption(
+        "Daily revenue of the shop, the forecast of the coming weeks with its uncertainty, and "
+        "how accurate the model has been. All amounts in US dollars."
+    )
+    status_banners(d, fresh)
+    kpi_row(d, fresh)
+
+    with st.sidebar:
+        st.header("Explore")
+        series = st.selectbox("Series", options, format_func=data.series_label, key="series")
+        history_range = None
+        if bounds[0] < bounds[1]:
+            history_range = st.slider(
+                "History shown",
+                min_value=bounds[0],
+                max_value=bounds[1],
+                value=data.default_history_range(bounds),
+                format="MMM D, YYYY",
+                help=f"Defaults to the last {data.DEFAULT_HISTORY_DAYS} days.",
+            )
+        st.divider()
+        st.caption(
+            f"Forecast run `{fresh.run_id}` · model `{fresh.model_version}`"
+            if fresh.run_id
+            else "No forecast run yet."
+        )
+        st.caption("New data shows up on reload: the cache is keyed by the database version.")
+
+    # Lazy tabs: only the open tab runs and renders (switching tabs reruns on the cached data), so
+    # the first page shows the KPIs and the main chart without building the other tabs' charts.
+    forecast, quality, table = st.tabs(TABS, key="view", on_change="rerun")
+    if forecast.open:
+        with forecast:
+            forecast_tab(d, series, history_range)
+    if quality.open:
+        with quality:
+            quality_tab(d, series)
+    if table.open:
+        with table:
+            table_tab(d, series)
+
+
+main()

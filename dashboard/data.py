@@ -1,0 +1,553 @@
+"""Read-only data access and KPI computation for the dashboard (no Streamlit in here).
+
+Everything the app shows is computed by the plain functions of this module, so tests can call them
+directly. The only ways in are the storage layer's read helpers (``sales_platform.storage.query``
+and ``sales_platform.storage.read_table``): every read opens a short-lived read-only connection
+and closes it again, so the dashboard never holds a DuckDB lock that would block a pipeline run.
+
+Data version and caching
+    :func:`data_version` is built from ``stat()`` of the DuckDB file and its write-ahead log (no
+    connection needed). Every committed write of the pipeline changes the file or its WAL, so the
+    version changes with every materialization. The app caches :func:`load_dashboard_data` keyed by
+    (path, version) and computes the version *before* loading: the loaded data is therefore never
+    older than its key, and a stale copy cannot be served after a new materialization.
+
+The 80 % range of the 30-day forecast total
+    ``sales_forecast`` stores *daily* 80 % intervals. Summing the daily bounds gives the interval of
+    the 30-day total only if all daily errors move together (perfectly correlated); that is the
+    widest plausible range and what the KPI shows, labelled "daily 80 % bounds summed". If the
+    daily errors were independent, the half-widths add in quadrature (``sqrt(sum(halfwidth**2))``),
+    which is the narrowest plausible range; it is shown next to it. For forecast errors that are
+    positively correlated across days (the usual case: a level error persists), the true 80 %
+    interval of the total lies between the two. See :func:`headline_kpis`.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+
+from sales_platform import storage
+from sales_platform import tables as T
+
+ENV_DATABASE = "SALES_DUCKDB_PATH"
+DEFAULT_DATABASE = "data/sales.duckdb"
+
+MODEL = "random_forest"
+"""The forecaster's name in ``backtest.model`` and ``sales_forecast.method``; anything else is a
+fallback."""
+BASELINE = "seasonal_naive_7"
+"""The baseline the headline accuracy is compared with."""
+BASELINE_LABEL = "seasonal naive"
+
+KPI_WINDOW_DAYS = 30
+DEFAULT_HISTORY_DAYS = 180
+DATA_STALE_AFTER_DAYS = 2
+"""Warn when the last day of sales data is more than this many days before today (UTC)."""
+FORECAST_STALE_AFTER = timedelta(days=2)
+"""Warn when the published forecast was created longer ago than this."""
+READ_TIMEOUT_S = 5.0
+"""How long one load waits for a writing pipeline run before the app reports "busy"."""
+
+REQUIRED_TABLES = (T.DAILY_SALES,)
+"""Without these the dashboard shows nothing but a message."""
+OPTIONAL_TABLES = (T.SALES_FORECAST, T.BACKTEST, T.BACKTEST_PREDICTIONS, T.FORECAST_ACCURACY)
+"""Without these the dashboard still shows what it can, and says what is missing where it is."""
+
+
+# --------------------------------------------------------------------------------------------------
+# Where the data is and which version of it
+# --------------------------------------------------------------------------------------------------
+def database_path(environ: Mapping[str, str] | None = None) -> Path:
+    """The DuckDB file: ``$SALES_DUCKDB_PATH`` or ``data/sales.duckdb`` (relative to the cwd)."""
+    env = os.environ if environ is None else environ
+    return Path(env.get(ENV_DATABASE) or DEFAULT_DATABASE)
+
+
+def data_version(path: str | os.PathLike[str]) -> str | None:
+    """A string that changes with every committed write to the database; ``None`` if no file.
+
+    Built from the modification time (ns) and size of the file and of its ``.wal``; cheap enough to
+    compute on every rerun and needs no connection (so it works while a writer holds the lock).
+    """
+    path = Path(path)
+    parts = []
+    for p in (path, path.with_name(path.name + ".wal")):
+        try:
+            st = p.stat()
+        except FileNotFoundError:
+            if p == path:
+                return None
+            continue
+        parts.append(f"{p.suffix or p.name}:{st.st_mtime_ns}:{st.st_size}")
+    return "|".join(parts)
+
+
+# --------------------------------------------------------------------------------------------------
+# Loading
+# --------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TableIssue:
+    """A table the dashboard needs that is missing or was written by an older schema."""
+
+    table: str
+    missing_columns: tuple[str, ...] = ()
+
+    @property
+    def missing_table(self) -> bool:
+        return not self.missing_columns
+
+    def message(self) -> str:
+        if self.missing_table:
+            return f"Table `{self.table}` is not in the database yet."
+        cols = ", ".join(f"`{c}`" for c in self.missing_columns)
+        return (
+            f"Table `{self.table}` comes from an older schema: it lacks the column"
+            f"{'s' if len(self.missing_columns) > 1 else ''} {cols}."
+        )
+
+
+@dataclass
+class DashboardData:
+    """Everything the dashboard shows, as read from one version of the database."""
+
+    daily_sales: pd.DataFrame | None = None
+    sales_forecast: pd.DataFrame | None = None
+    backtest: pd.DataFrame | None = None
+    backtest_predictions: pd.DataFrame | None = None
+    forecast_accuracy: pd.DataFrame | None = None
+    issues: dict[str, TableIssue] = field(default_factory=dict)
+
+    def table(self, name: str) -> pd.DataFrame | None:
+        return getattr(self, name)
+
+    @property
+    def blocking_issues(self) -> list[TableIssue]:
+        """Issues with tables the dashboard cannot do without."""
+        return [self.issues[t] for t in REQUIRED_TABLES if t in self.issues]
+
+
+def _schema(path: Path, timeout_s: float) -> dict[str, set[str]]:
+    """Columns of every table in the main schema, in one short read."""
+    df = storage.query(
+        path,
+        "SELECT table_name, column_name FROM duckdb_columns() "
+        "WHERE database_name = current_database() AND schema_name = ?",
+        [storage.DEFAULT_SCHEMA],
+        timeout_s=timeout_s,
+    )
+    schema: dict[str, set[str]] = {}
+    for table, column in zip(df["table_name"], df["column_name"], strict=True):
+        schema.setdefault(table, set()).add(column)
+    return schema
+
+
+def load_dashboard_data(
+    path: str | os.PathLike[str], *, timeout_s: float | None = None
+) -> DashboardData:
+    """Read the contract columns of every table the dashboard shows.
+
+    Missing tables and tables that lack contract columns are reported in ``issues`` (and left as
+    ``None``) instead of raising, so the app can say which table is the problem.
+
+    Raises:
+        storage.DatabaseNotFoundError: no database file.
+        storage.DatabaseBusyError: a writer held the file for longer than ``timeout_s``
+            (default :data:`READ_TIMEOUT_S`).
+    """
+    path = Path(path)
+    timeout = READ_TIMEOUT_S if timeout_s is None else timeout_s
+    schema = _schema(path, timeout)
+    data = DashboardData()
+    for table in (*REQUIRED_TABLES, *OPTIONAL_TABLES):
+        wanted = list(T.COLUMNS[table])
+        if table not in schema:
+            data.issues[table] = TableIssue(table)
+            continue
+        missing = tuple(c for c in wanted if c not in schema[table])
+        if missing:
+            data.issues[table] = TableIssue(table, missing)
+            continue
+        try:
+            df = storage.read_table(path, table, columns=wanted, timeout_s=timeout)
+        except storage.TableNotFoundError:  # dropped between the two reads
+            data.issues[table] = TableIssue(table)
+            continue
+        setattr(data, table, _normalize(table, df))
+    return data
+
+
+def _normalize(table: str, df: pd.DataFrame) -> pd.DataFrame:
+    """Dates as datetime64 at midnight, series as str, sorted: what charts and KPIs expect."""
+    for col, sql_type in T.COLUMNS[table].items():
+        if sql_type in ("DATE", "TIMESTAMP"):
+            df[col] = pd.to_datetime(df[col])
+            if sql_type == "DATE":
+                df[col] = df[col].dt.normalize()
+    if "series" in df:
+        df["series"] = df["series"].astype(str)
+    order = [c for c in ("series", "model", "fold", "date", "horizon") if c in df]
+    return df.sort_values(order, kind="stable").reset_index(drop=True) if order else df
+
+
+# --------------------------------------------------------------------------------------------------
+# Series and slices
+# --------------------------------------------------------------------------------------------------
+def series_options(daily_sales: pd.DataFrame | None, forecast: pd.DataFrame | None) -> list[str]:
+    """Every series with history or a forecast: the total first, then categories A-Z."""
+    names: set[str] = set()
+    for df in (daily_sales, forecast):
+        if df is not None and len(df):
+            names.update(df["series"].unique())
+    return sorted(names, key=lambda s: (s != T.TOTAL_SERIES, s.lower()))
+
+
+def series_label(series: str) -> str:
+    return "Total (all categories)" if series == T.TOTAL_SERIES else series
+
+
+def history(
+    daily_sales: pd.DataFrame | None,
+    series: str,
+    start: date | None = None,
+    end: date | None = None,
+) -> pd.DataFrame:
+    """``date, revenue, units, orders`` of one series, optionally limited to ``[start, end]``."""
+    if daily_sales is None or daily_sales.empty:
+        return pd.DataFrame(columns=["date", "revenue", "units", "orders"])
+    df = daily_sales[daily_sales["series"] == series]
+    if start is not None:
+        df = df[df["date"] >= pd.Timestamp(start)]
+    if end is not None:
+        df = df[df["date"] <= pd.Timestamp(end)]
+    return df[["date", "revenue", "units", "orders"]].reset_index(drop=True)
+
+
+def forecast_for(forecast: pd.DataFrame | None, series: str) -> pd.DataFrame:
+    """The published forecast of one series, by date."""
+    if forecast is None or forecast.empty:
+        return pd.DataFrame(columns=list(T.FORECAST_COLUMNS))
+    return forecast[forecast["series"] == series].sort_values("date").reset_index(drop=True)
+
+
+def history_bounds(daily_sales: pd.DataFrame | None) -> tuple[date, date] | None:
+    """First and last day of sales history (all series share the zero-filled calendar)."""
+    if daily_sales is None or daily_sales.empty:
+        return None
+    return daily_sales["date"].min().date(), daily_sales["date"].max().date()
+
+
+def default_history_range(
+    bounds: tuple[date, date], days: int = DEFAULT_HISTORY_DAYS
+) -> tuple[date, date]:
+    """The last ``days`` days of history (or all of it when shorter)."""
+    first, last = bounds
+    return max(first, last - timedelta(days=days - 1)), last
+
+
+# --------------------------------------------------------------------------------------------------
+# Headline KPIs
+# --------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Headline:
+    """Recent revenue and the forecast of the next ``window_days`` days for one series."""
+
+    series: str
+    window_days: int
+    last_date: date | None
+    actual: float | None
+    """Revenue of the last ``window_days`` days of history."""
+    forecast: float | None
+    """Sum of the point forecast over the first ``window_days`` forecast days."""
+    change_pct: float | None
+    range80_summed: tuple[float, float] | None
+    """Daily 80 % bounds summed: the range if all days' errors moved together (widest)."""
+    range80_independent: tuple[float, float] | None
+    """Half-widths added in quadrature: the range if the days' errors were independent."""
+    forecast_start: date | None = None
+    forecast_end: date | None = None
+
+
+def headline_kpis(
+    daily_sales: pd.DataFrame | None,
+    forecast: pd.DataFrame | None,
+    series: str = T.TOTAL_SERIES,
+    window_days: int = KPI_WINDOW_DAYS,
+) -> Headline:
+    """Revenue of the last ``window_days`` days vs the forecast of the next ones.
+
+    When the forecast covers fewer than ``window_days`` days, both sides use that shorter window so
+    that the change compares like with like.
+    """
+    fc = forecast_for(forecast, series).head(window_days)
+    window = len(fc) if len(fc) else window_days
+    hist = history(daily_sales, series)
+    actual = last_date = None
+    if len(hist):
+        last_date = hist["date"].max().date()
+        recent = hist[hist["date"] > pd.Timestamp(last_date - timedelta(days=window))]
+        actual = float(recent["revenue"].sum())
+    fc_sum = change = summed = independent = None
+    fc_start = fc_end = None
+    if len(fc):
+        fc_sum = float(fc["forecast"].sum())
+        fc_start, fc_end = fc["date"].iloc[0].date(), fc["date"].iloc[-1].date()
+        summed = (float(fc["lower_80"].sum()), float(fc["upper_80"].sum()))
+        below = math.sqrt(float(((fc["forecast"] - fc["lower_80"]) ** 2).sum()))
+        above = math.sqrt(float(((fc["upper_80"] - fc["forecast"]) ** 2).sum()))
+        independent = (fc_sum - below, fc_sum + above)
+        if actual:
+            change = (fc_sum - actual) / actual * 100.0
+    return Headline(
+        series=series,
+        window_days=window,
+        last_date=last_date,
+        actual=actual,
+        forecast=fc_sum,
+        change_pct=change,
+        range80_summed=summed,
+        range80_independent=independent,
+        forecast_start=fc_start,
+        forecast_end=fc_end,
+    )
+
+
+@dataclass(frozen=True)
+class Accuracy:
+    """Backtest accuracy of the model next to the baseline for one series."""
+
+    series: str
+    model_mae: float | None
+    model_mase: float | None
+    baseline_mae: float | None
+    baseline_mase: float | None
+    folds: int | None
+
+    @property
+    def mae_change_pct(self) -> float | None:
+        """Relative MAE of the model vs the baseline in percent (negative = model better)."""
+        if self.model_mae is None or not self.baseline_mae:
+            return None
+        return (self.model_mae - self.baseline_mae) / self.baseline_mae * 100.0
+
+
+def _metric(backtest: pd.DataFrame, series: str, model: str, column: str) -> float | None:
+    rows = backtest[(backtest["series"] == series) & (backtest["model"] == model)]
+    if rows.empty or pd.isna(rows[column].iloc[0]):
+        return None
+    return float(rows[column].iloc[0])
+
+
+def backtest_accuracy(
+    backtest: pd.DataFrame | None,
+    series: str = T.TOTAL_SERIES,
+    model: str = MODEL,
+    baseline: str = BASELINE,
+) -> Accuracy | None:
+    """MAE/MASE of ``model`` and ``baseline`` on ``series``; ``None`` when the model has no row."""
+    if backtest is None or backtest.empty:
+        return None
+    if backtest[(backtest["series"] == series) & (backtest["model"] == model)].empty:
+        return None
+    folds = _metric(backtest, series, model, "folds")
+    return Accuracy(
+        series=series,
+        model_mae=_metric(backtest, series, model, "mae"),
+        model_mase=_metric(backtest, series, model, "mase"),
+        baseline_mae=_metric(backtest, series, baseline, "mae"),
+        baseline_mase=_metric(backtest, series, baseline, "mase"),
+        folds=int(folds) if folds is not None else None,
+    )
+
+
+def forecast_methods(forecast: pd.DataFrame | None, series: str | None = None) -> list[str]:
+    """Distinct methods that produced the published forecast (of one series, or of all)."""
+    if forecast is None or forecast.empty:
+        return []
+    df = forecast if series is None else forecast[forecast["series"] == series]
+    return sorted(str(m) for m in df["method"].dropna().unique())
+
+
+def is_fallback(methods: list[str]) -> bool:
+    """True when any part of the forecast was made by something other than the model."""
+    return any(m != MODEL for m in methods)
+
+
+@dataclass(frozen=True)
+class Freshness:
+    data_through: date | None
+    data_age_days: int | None
+    forecast_created_at: datetime | None
+    forecast_age: timedelta | None
+    run_id: str | None
+    model_version: str | None
+
+    @property
+    def data_stale(self) -> bool:
+        return self.data_age_days is not None and self.data_age_days > DATA_STALE_AFTER_DAYS
+
+    @property
+    def forecast_stale(self) -> bool:
+        return self.forecast_age is not None and self.forecast_age > FORECAST_STALE_AFTER
+
+
+def utc_now() -> datetime:
+    """Now as a naive UTC timestamp (the contract's convention)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def freshness(
+    daily_sales: pd.DataFrame | None,
+    forecast: pd.DataFrame | None,
+    now: datetime | None = None,
+) -> Freshness:
+    """When the data and the forecast were last refreshed, relative to ``now`` (naive UTC)."""
+    now = now or utc_now()
+    data_through = age_days = None
+    if daily_sales is not None and len(daily_sales):
+        data_through = daily_sales["date"].max().date()
+        age_days = (now.date() - data_through).days
+    created = age = run_id = version = None
+    if forecast is not None and len(forecast):
+        latest = forecast.loc[forecast["created_at"].idxmax()]
+        created = latest["created_at"].to_pydatetime()
+        age = now - created
+        run_id, version = str(latest["run_id"]), str(latest["model_version"])
+    return Freshness(data_through, age_days, created, age, run_id, version)
+
+
+# --------------------------------------------------------------------------------------------------
+# Model quality
+# --------------------------------------------------------------------------------------------------
+def backtest_table(backtest: pd.DataFrame | None, baseline: str = BASELINE) -> pd.DataFrame:
+    """Backtest metrics per series and model, with MAE relative to ``baseline`` (1 = as good)."""
+    if backtest is None or backtest.empty:
+        return pd.DataFrame(columns=[*T.COLUMNS[T.BACKTEST], "relative_mae"])
+    base = backtest[backtest["model"] == baseline].set_index("series")["mae"]
+    df = backtest.copy()
+    df["relative_mae"] = df["mae"] / df["series"].map(base)
+    order = {s: i for i, s in enumerate(series_options(df, None))}
+    df["_order"] = df["series"].map(order)
+    df["_model_order"] = df["model"].map({MODEL: 0, baseline: 1}).fillna(2)
+    df = df.sort_values(["_order", "_model_order", "model"]).drop(
+        columns=["_order", "_model_order"]
+    )
+    return df.reset_index(drop=True)
+
+
+def accuracy_for(forecast_accuracy: pd.DataFrame | None, series: str) -> pd.DataFrame:
+    """How published forecasts of ``series`` did, by horizon (empty when none scored yet)."""
+    if forecast_accuracy is None or forecast_accuracy.empty:
+        return pd.DataFrame(columns=list(T.COLUMNS[T.FORECAST_ACCURACY]))
+    df = forecast_accuracy[forecast_accuracy["series"] == series]
+    return df.sort_values("horizon").reset_index(drop=True)
+
+
+def accuracy_summary(acc: pd.DataFrame) -> dict[str, float] | None:
+    """Forecast-weighted MAE and interval coverage over all horizons of one series."""
+    if acc.empty or acc["forecasts"].sum() == 0:
+        return None
+    w = acc["forecasts"].astype(float)
+    return {
+        "forecasts": float(w.max()),
+        "mae": float((acc["mae"] * w).sum() / w.sum()),
+        "coverage_80": float((acc["coverage_80"] * w).sum() / w.sum()),
+        "coverage_95": float((acc["coverage_95"] * w).sum() / w.sum()),
+    }
+
+
+def predictions_for(predictions: pd.DataFrame | None, series: str) -> pd.DataFrame:
+    """Backtest predictions of ``series`` (every model and fold)."""
+    if predictions is None or predictions.empty:
+        return pd.DataFrame(columns=list(T.COLUMNS[T.BACKTEST_PREDICTIONS]))
+    return predictions[predictions["series"] == series].reset_index(drop=True)
+
+
+def backtest_window_error(
+    predictions: pd.DataFrame | None, series: str = T.TOTAL_SERIES, model: str = MODEL
+) -> tuple[float, int] | None:
+    """Mean absolute percentage error of each backtest fold's *total* (sum over the fold's days).
+
+    An empirical check of how far off a whole-window total has been, which the summed daily
+    intervals cannot tell. Returns ``(percent, folds)``.
+    """
+    df = predictions_for(predictions, series)
+    df = df[df["model"] == model]
+    if df.empty:
+        return None
+    sums = df.groupby("fold")[["actual", "forecast"]].sum()
+    sums = sums[sums["actual"] != 0]
+    if sums.empty:
+        return None
+    err = ((sums["forecast"] - sums["actual"]).abs() / sums["actual"]).mean() * 100.0
+    return float(err), len(sums)
+
+
+def forecast_export(forecast: pd.DataFrame | None) -> pd.DataFrame:
+    """The forecast table for display and CSV download: date, series, point, intervals, origin."""
+    cols = ["date", "series", "horizon", "forecast", "lower_80", "upper_80", "lower_95", "upper_95",
+            "method", "model_version", "run_id", "created_at"]  # fmt: skip
+    if forecast is None or forecast.empty:
+        return pd.DataFrame(columns=cols)
+    order = {s: i for i, s in enumerate(series_options(None, forecast))}
+    df = forecast[cols].copy()
+    df["_order"] = df["series"].map(order)
+    df = df.sort_values(["_order", "date"]).drop(columns="_order").reset_index(drop=True)
+    df["date"] = df["date"].dt.date
+    return df
+
+
+def forecast_csv(forecast: pd.DataFrame | None) -> bytes:
+    return forecast_export(forecast).to_csv(index=False).encode("utf-8")
+
+
+# --------------------------------------------------------------------------------------------------
+# Formatting
+# --------------------------------------------------------------------------------------------------
+def format_currency(value: float | None, decimals: int = 0) -> str:
+    """``1234567.8`` -> ``$1,234,568``; negatives as ``-$1,234``; ``None`` -> ``—``."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    sign = "-" if value < 0 else ""
+    return f"{sign}${abs(value):,.{decimals}f}"
+
+
+def format_pct(value: float | None, decimals: int = 1, signed: bool = True) -> str:
+    """``6.875`` -> ``+6.9%``; ``None`` -> ``—``."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    return f"{value:+,.{decimals}f}%" if signed else f"{value:,.{decimals}f}%"
+
+
+def format_number(value: float | None, decimals: int = 2) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    return f"{value:,.{decimals}f}"
+
+
+def format_days_ago(days: int | None) -> str | None:
+    if days is None:
+        return None
+    if days <= 0:
+        return "today"
+    return f"{days} day{'s' if days != 1 else ''} ago"
+
+
+def format_age(age: timedelta | None) -> str:
+    """A short human age: ``"3 h ago"``, ``"2 days ago"``."""
+    if age is None:
+        return "—"
+    seconds = age.total_seconds()
+    if seconds < 0:
+        return "just now"
+    if seconds < 3600:
+        return f"{max(1, int(seconds // 60))} min ago"
+    if seconds < 2 * 86400:
+        return f"{int(seconds // 3600)} h ago"
+    return f"{int(seconds // 86400)} days ago"

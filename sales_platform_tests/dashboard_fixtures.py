@@ -1,0 +1,284 @@
+"""A small DuckDB database with known values, built from the table contract, for dashboard tests.
+
+The numbers are chosen so that the dashboard's KPIs can be computed by hand (see the constants and
+the ``EXPECTED_*`` values below, each with its arithmetic). Dates are relative to ``end_date`` (the
+last day of history, yesterday in UTC by default) so that the default database is *fresh*.
+
+History: ``HISTORY_DAYS`` days, day index ``i = 0 .. HISTORY_DAYS-1`` (``i = HISTORY_DAYS-1`` is
+``end_date``), with a weekly shape ``WEEK[i % 7]``::
+
+    Electronics(i) = 600 + 2 i + 60 WEEK[i % 7]
+    Home(i)        = 400 +   i + 30 WEEK[i % 7]
+    total(i)       = 1000 + 3 i + 90 WEEK[i % 7]
+
+Forecast: 30 days, horizon ``h = 1 .. 30`` (day index ``i = HISTORY_DAYS - 1 + h``)::
+
+    total(h)    = 1700 + 90 WEEK[i % 7]       Electronics = 60 %, Home = 40 % of it
+    80 % bounds = total(h) -/+ (100 + 5 h)
+    95 % bounds = total(h) -/+ (150 + 8 h)
+"""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from sales_platform import tables as T
+
+HISTORY_DAYS = 210
+HORIZON = 30
+WEEK = (0, 1, 2, 3, 2, 1, 0)
+CATEGORIES = ("Electronics", "Home")
+CATEGORY_SHARE = {"Electronics": 0.6, "Home": 0.4}
+RUN_ID = "run-0001"
+MODEL_VERSION = "rf-test-1"
+
+# Hand-computed expectations (HISTORY_DAYS = 210, so the last 30 days are i = 180 .. 209):
+#   sum(1000 + 3 i) for i in 180..209 = 30 * 1000 + 3 * (180 + 209) * 30 / 2 = 30000 + 17505
+#   i % 7 runs 5,6,0,..: 4 full weeks (4 * 9 = 36) + i = 208, 209 (WEEK[5] + WEEK[6] = 1) = 37
+#   -> 47505 + 90 * 37 = 50835
+EXPECTED_LAST_30_REVENUE = 50_835.0
+#   i = 210 .. 239: i % 7 = 0, 1, ..: 4 full weeks (36) + i = 238, 239 (WEEK[0] + WEEK[1] = 1)
+#   -> 30 * 1700 + 90 * 37 = 54330
+EXPECTED_NEXT_30_FORECAST = 54_330.0
+#   (54330 - 50835) / 50835 = 3495 / 50835
+EXPECTED_CHANGE_PCT = 3_495 / 50_835 * 100  # 6.875...%
+#   sum(100 + 5 h) for h in 1..30 = 3000 + 5 * 465 = 5325
+EXPECTED_RANGE_80_SUMMED = (54_330.0 - 5_325.0, 54_330.0 + 5_325.0)  # 49005 .. 59655
+#   independent daily errors: half-width sqrt(sum((100 + 5 h)^2))
+EXPECTED_RANGE_80_INDEPENDENT_HALF = math.sqrt(sum((100 + 5 * h) ** 2 for h in range(1, 31)))
+# Backtest of the total series: random_forest vs seasonal_naive_7
+EXPECTED_MODEL_MAE, EXPECTED_MODEL_MASE = 80.0, 0.8
+EXPECTED_BASELINE_MAE, EXPECTED_BASELINE_MASE = 100.0, 1.0
+EXPECTED_MAE_CHANGE_PCT = -20.0  # (80 - 100) / 100
+
+
+def default_end_date() -> date:
+    """Yesterday in UTC: the last complete day of history a fresh pipeline run would have."""
+    return datetime.now(UTC).date() - timedelta(days=1)
+
+
+def total_revenue(i: int) -> float:
+    return 1000.0 + 3 * i + 90 * WEEK[i % 7]
+
+
+def category_revenue(category: str, i: int) -> float:
+    if category == "Electronics":
+        return 600.0 + 2 * i + 60 * WEEK[i % 7]
+    if category == "Home":
+        return 400.0 + i + 30 * WEEK[i % 7]
+    raise KeyError(category)
+
+
+def forecast_total(h: int) -> float:
+    return 1700.0 + 90 * WEEK[(HISTORY_DAYS - 1 + h) % 7]
+
+
+def _daily_sales(end: date) -> pd.DataFrame:
+    start = end - timedelta(days=HISTORY_DAYS - 1)
+    rows = []
+    for i in range(HISTORY_DAYS):
+        day = start + timedelta(days=i)
+        for series in (T.TOTAL_SERIES, *CATEGORIES):
+            revenue = total_revenue(i) if series == T.TOTAL_SERIES else category_revenue(series, i)
+            rows.append((day, series, revenue, round(revenue / 25), round(revenue / 60)))
+    return pd.DataFrame(rows, columns=list(T.COLUMNS[T.DAILY_SALES]))
+
+
+def _forecast(
+    end: date, created_at: datetime, method: str, extra_series: Sequence[str]
+) -> pd.DataFrame:
+    rows = []
+    for h in range(1, HORIZON + 1):
+        day = end + timedelta(days=h)
+        total = forecast_total(h)
+        half80, half95 = 100.0 + 5 * h, 150.0 + 8 * h
+        shares = {T.TOTAL_SERIES: 1.0, **CATEGORY_SHARE, **{s: 0.05 for s in extra_series}}
+        for series, share in shares.items():
+            f = total * share
+            rows.append(
+                (
+                    day, series, h, f,
+                    f - half80 * share, f + half80 * share,
+                    f - half95 * share, f + half95 * share,
+                    method, MODEL_VERSION, RUN_ID, created_at,
+                )
+            )  # fmt: skip
+    return pd.DataFrame(rows, columns=list(T.FORECAST_COLUMNS))
+
+
+_BACKTEST_METRICS = {
+    # series: {model: (mae, mase)}
+    T.TOTAL_SERIES: {
+        "random_forest": (80.0, 0.8),
+        "seasonal_naive_7": (100.0, 1.0),
+        "moving_average_28": (120.0, 1.2),
+    },
+    "Electronics": {
+        "random_forest": (50.0, 0.75),
+        "seasonal_naive_7": (60.0, 0.9),
+        "moving_average_28": (70.0, 1.05),
+    },
+    "Home": {
+        "random_forest": (35.0, 0.7),
+        "seasonal_naive_7": (40.0, 0.8),
+        "moving_average_28": (50.0, 1.0),
+    },
+}
+
+
+def _backtest() -> pd.DataFrame:
+    rows = []
+    for series, models in _BACKTEST_METRICS.items():
+        for model, (mae, mase) in models.items():
+            has_intervals = model == "random_forest"
+            nan = float("nan")
+            rows.append(
+                (
+                    series, model, mae, mae * 1.25, mae / 20, mase, mae / 10,
+                    0.78 if has_intervals else nan, 0.94 if has_intervals else nan,
+                    mae * 3 if has_intervals else nan, mae * 5 if has_intervals else nan,
+                    3,
+                )
+            )  # fmt: skip
+    return pd.DataFrame(rows, columns=list(T.COLUMNS[T.BACKTEST]))
+
+
+def _backtest_predictions(end: date) -> pd.DataFrame:
+    start = end - timedelta(days=HISTORY_DAYS - 1)
+    rows = []
+    for fold in range(3):
+        origin_i = HISTORY_DAYS - 1 - 30 * (3 - fold)  # 119, 149, 179
+        origin = start + timedelta(days=origin_i)
+        for h in range(1, 31):
+            i = origin_i + h
+            for series in (T.TOTAL_SERIES, *CATEGORIES):
+                scale = 1.0 if series == T.TOTAL_SERIES else CATEGORY_SHARE[series]
+                actual = (
+                    total_revenue(i) if series == T.TOTAL_SERIES else category_revenue(series, i)
+                )
+                naive = (
+                    total_revenue(i - 7) if series == T.TOTAL_SERIES
+                    else category_revenue(series, i - 7)
+                )  # fmt: skip
+                model_f = actual + (70.0 if (i + fold) % 2 else -50.0) * scale
+                nan = float("nan")
+                day = start + timedelta(days=i)
+                rows.append(
+                    (series, "random_forest", fold, origin, day, h, actual, model_f,
+                     model_f - 120 * scale, model_f + 120 * scale,
+                     model_f - 190 * scale, model_f + 190 * scale)
+                )  # fmt: skip
+                rows.append(
+                    (series, "seasonal_naive_7", fold, origin, day, h, actual, naive,
+                     nan, nan, nan, nan)
+                )  # fmt: skip
+    return pd.DataFrame(rows, columns=list(T.COLUMNS[T.BACKTEST_PREDICTIONS]))
+
+
+def _forecast_accuracy() -> pd.DataFrame:
+    rows = []
+    for series in (T.TOTAL_SERIES, *CATEGORIES):
+        scale = 1.0 if series == T.TOTAL_SERIES else CATEGORY_SHARE[series]
+        for h in range(1, 31):
+            rows.append(
+                (series, h, 5, (50.0 + 2 * h) * scale, 0.04 + 0.001 * h, 3.0 * scale,
+                 0.8 if h % 3 else 0.6, 1.0 if h % 4 else 0.8)
+            )  # fmt: skip
+    return pd.DataFrame(rows, columns=list(T.COLUMNS[T.FORECAST_ACCURACY]))
+
+
+def build_dashboard_db(
+    path: str | Path,
+    *,
+    end_date: date | None = None,
+    created_at: datetime | None = None,
+    method: str = "random_forest",
+    skip_tables: Collection[str] = (),
+    empty_tables: Collection[str] = (),
+    drop_columns: Mapping[str, Sequence[str]] | None = None,
+    forecast_only_series: Sequence[str] = (),
+) -> Path:
+    """Write the known database to ``path`` (overwriting it) and return the path.
+
+    Args:
+        end_date: last day of history (default: yesterday, UTC).
+        created_at: the forecast's ``created_at`` (default: an hour ago, naive UTC).
+        method: the forecast's ``method`` (anything but ``random_forest`` is a fallback).
+        skip_tables: tables not to create at all (a database from before that asset existed).
+        empty_tables: tables created with the contract's columns but no rows.
+        drop_columns: per table, contract columns to leave out (a table from an older schema).
+        forecast_only_series: extra series that have a forecast but no history.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for p in (path, path.with_name(path.name + ".wal")):
+        p.unlink(missing_ok=True)
+    end = end_date or default_end_date()
+    created = created_at or (datetime.now(UTC).replace(tzinfo=None) - timedelta(hours=1))
+    frames = {
+        T.DAILY_SALES: _daily_sales(end),
+        T.SALES_FORECAST: _forecast(end, created, method, forecast_only_series),
+        T.BACKTEST: _backtest(),
+        T.BACKTEST_PREDICTIONS: _backtest_predictions(end),
+        T.FORECAST_ACCURACY: _forecast_accuracy(),
+    }
+    drop_columns = drop_columns or {}
+    with duckdb.connect(str(path)) as conn:
+        for table, frame in frames.items():
+            if table in skip_tables:
+                continue
+            columns = {
+                c: t for c, t in T.COLUMNS[table].items() if c not in drop_columns.get(table, ())
+            }
+            ddl = ", ".join(f'"{c}" {t}' for c, t in columns.items())
+            conn.execute(f'CREATE TABLE "{table}" ({ddl})')
+            if table in empty_tables:
+                continue
+            conn.register("frame_view", frame[list(columns)])
+            conn.execute(f'INSERT INTO "{table}" SELECT * FROM frame_view')
+            conn.unregister("frame_view")
+    return path
+
+
+_LOCK_SCRIPT = """
+import sys, duckdb
+conn = duckdb.connect(sys.argv[1])
+print("locked", flush=True)
+sys.stdin.read()
+conn.close()
+"""
+
+
+@contextmanager
+def hold_write_lock(path: str | Path) -> Iterator[None]:
+    """Hold a read-write connection to ``path`` in another process (as a pipeline run would), so
+    that readers get DuckDB's lock error until the block ends."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _LOCK_SCRIPT, str(path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline().strip()
+        if line != "locked":
+            raise RuntimeError(f"the lock holder did not start: {line!r}")
+        yield
+    finally:
+        if proc.stdin is not None:
+            proc.stdin.close()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

@@ -1,0 +1,270 @@
+"""The Streamlit app with ``AppTest``: known KPIs, friendly states, series selection, caching."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from dashboard import data
+from sales_platform import tables as T
+from sales_platform_tests import dashboard_fixtures as fx
+
+APP = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    st.cache_data.clear()
+    yield
+    st.cache_data.clear()
+
+
+@pytest.fixture(scope="module")
+def known_db(tmp_path_factory):
+    return fx.build_dashboard_db(tmp_path_factory.mktemp("dash_app") / "sales.duckdb")
+
+
+def run_app(db: Path, monkeypatch) -> AppTest:
+    monkeypatch.setenv(data.ENV_DATABASE, str(db))
+    at = AppTest.from_file(str(APP), default_timeout=30)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def metrics(at: AppTest) -> dict[str, tuple[str, str]]:
+    """label -> (value, delta) of every st.metric on the page."""
+    return {m.label: (m.value, m.proto.delta) for m in at.metric}
+
+
+def texts(elements) -> str:
+    return "\n".join(e.value for e in elements)
+
+
+def chart_frame(at: AppTest, index: int = 0) -> pd.DataFrame:
+    """The data of the ``index``-th Vega-Lite chart's first layer, decoded from the page."""
+    chart = at.get("vega_lite_chart")[index]
+    spec = json.loads(chart.proto.spec)
+    # Altair names each layer's data; data shared by all layers moves to the top level.
+    name = (spec["layer"][0].get("data") or spec["data"])["name"]
+    (dataset,) = [ds for ds in chart.proto.datasets if ds.name == name]
+    return pa.ipc.open_stream(dataset.data.data).read_all().to_pandas()
+
+
+def test_kpis_shown_match_hand_computed_values(known_db, monkeypatch):
+    at = run_app(known_db, monkeypatch)
+    m = metrics(at)
+    assert m["Revenue, last 30 days"][0] == "$50,835"
+    assert m["Forecast, next 30 days"] == ("$54,330", "+6.9%")
+    assert m["Backtest error per day (MAE)"] == ("$80", "-20.0%")
+    assert m["Backtest MASE"] == ("0.80", "-0.20")
+    assert m["Forecast method"][0] == "random_forest"
+    assert m["Data through"] == (f"{fx.default_end_date():%b %d, %Y}", "1 day ago")
+    assert "80% range $49,005 – $59,655 (daily bounds summed)" in texts(at.caption)
+    assert not at.warning and not at.error
+    assert at.title[0].value == "Sales forecast"
+    # Lazy tabs: only the open one (the forecast chart) is built on the first run.
+    assert at.session_state["view"] == "Forecast"
+    assert len(at.get("vega_lite_chart")) == 1
+
+
+def test_model_quality_tab(known_db, monkeypatch):
+    at = run_app(known_db, monkeypatch)
+    at.session_state["view"] = "Model quality"
+    at.run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert len(table) == 9  # 3 series x 3 models
+    total = table[table["series"] == "total"].set_index("model")
+    assert total.loc["random_forest", "mase"] == 0.8
+    assert total.loc["random_forest", "relative_mae"] == pytest.approx(0.8)
+    m = metrics(at)
+    assert m["MAE of published forecasts"][0] == "$81"  # mean of 50 + 2h over h = 1..30
+    assert len(at.get("vega_lite_chart")) == 4  # MASE bars, MAE + coverage by horizon, backtest
+
+
+def test_forecast_table_tab_and_csv(known_db, monkeypatch):
+    at = run_app(known_db, monkeypatch)
+    at.session_state["view"] = "Forecast table"
+    at.run()
+    assert not at.exception
+    shown = at.dataframe[0].value
+    assert len(shown) == fx.HORIZON and set(shown["series"]) == {"total"}
+    assert shown["forecast"].sum() == pytest.approx(fx.EXPECTED_NEXT_30_FORECAST)
+    assert at.get("download_button")[0].proto.label.startswith("Download the forecast")
+    at.toggle(key="table_all_series").set_value(True).run()
+    assert len(at.dataframe[0].value) == 3 * fx.HORIZON
+
+
+def test_series_selection_changes_the_chart_data(known_db, monkeypatch):
+    at = run_app(known_db, monkeypatch)
+    last_i = fx.HISTORY_DAYS - 1
+    total = chart_frame(at)
+    history = total.dropna(subset=["actual"])
+    forecast = total.dropna(subset=["forecast"])
+    assert len(history) == data.DEFAULT_HISTORY_DAYS  # default: the last 180 days
+    assert len(forecast) == fx.HORIZON
+    assert history["actual"].iloc[-1] == fx.total_revenue(last_i)
+    assert forecast["forecast"].iloc[0] == fx.forecast_total(1)
+    assert forecast["upper_95"].iloc[0] == fx.forecast_total(1) + 158  # 150 + 8 h
+
+    at.selectbox(key="series").select("Home").run()
+    assert not at.exception
+    home = chart_frame(at)
+    assert home["actual"].dropna().iloc[-1] == fx.category_revenue("Home", last_i)
+    assert home["forecast"].dropna().iloc[0] == pytest.approx(0.4 * fx.forecast_total(1))
+    assert "Home: daily revenue and forecast" in texts(at.subheader)
+    # The headline KPIs stay on the total.
+    assert metrics(at)["Revenue, last 30 days"][0] == "$50,835"
+
+
+def test_history_range_selector(known_db, monkeypatch):
+    at = run_app(known_db, monkeypatch)
+    end = fx.default_end_date()
+    slider = at.slider[0]
+    assert slider.value == (end - timedelta(days=data.DEFAULT_HISTORY_DAYS - 1), end)
+    slider.set_range(end - timedelta(days=29), end).run()
+    assert not at.exception
+    assert len(chart_frame(at).dropna(subset=["actual"])) == 30
+
+
+def test_no_database_yet(tmp_path, monkeypatch):
+    at = run_app(tmp_path / "missing.duckdb", monkeypatch)
+    assert "No database yet" in texts(at.info)
+    assert "make run" in texts(at.info)
+    assert not at.metric and not at.error
+
+
+def test_busy_database_then_retry_shows_the_data(tmp_path, monkeypatch):
+    db = fx.build_dashboard_db(tmp_path / "busy.duckdb")
+    monkeypatch.setattr(data, "READ_TIMEOUT_S", 0.3)
+    with fx.hold_write_lock(db):
+        at = run_app(db, monkeypatch)
+        assert "database is busy" in texts(at.warning)
+        assert at.button(key="retry").label == "Retry now"
+        assert not at.metric
+    at.button(key="retry").click().run()
+    assert not at.exception
+    assert not at.warning
+    assert metrics(at)["Revenue, last 30 days"][0] == "$50,835"
+
+
+def test_busy_from_the_read_helper(known_db, monkeypatch):
+    """Whatever read raises DatabaseBusyError, the app shows the busy state, not a traceback."""
+    from sales_platform import storage
+
+    def busy(*args, **kwargs):
+        raise storage.DatabaseBusyError("locked by a writer")
+
+    monkeypatch.setattr(storage, "read_table", busy)
+    at = run_app(known_db, monkeypatch)
+    assert "database is busy" in texts(at.warning)
+
+
+def test_missing_table(tmp_path, monkeypatch):
+    db = fx.build_dashboard_db(tmp_path / "partial.duckdb", skip_tables=[T.DAILY_SALES])
+    at = run_app(db, monkeypatch)
+    assert "Table `daily_sales` is not in the database yet" in texts(at.error)
+    assert "make run" in texts(at.error)
+    assert not at.metric
+
+
+def test_missing_optional_tables_show_the_rest(tmp_path, monkeypatch):
+    db = fx.build_dashboard_db(
+        tmp_path / "partial.duckdb", skip_tables=[T.BACKTEST, T.FORECAST_ACCURACY]
+    )
+    at = run_app(db, monkeypatch)
+    m = metrics(at)
+    assert m["Revenue, last 30 days"][0] == "$50,835"
+    assert m["Backtest MASE"][0] == "—"
+    assert at.get("vega_lite_chart")
+    at.session_state["view"] = "Model quality"
+    at.run()
+    assert not at.exception
+    info = texts(at.info)
+    assert "Table `backtest` is not in the database yet" in info
+    assert "Table `forecast_accuracy` is not in the database yet" in info
+    assert at.get("vega_lite_chart")  # the backtest predictions are still drawn
+
+
+def test_older_schema_names_table_and_columns(tmp_path, monkeypatch):
+    db = fx.build_dashboard_db(tmp_path / "old.duckdb", drop_columns={T.DAILY_SALES: ["revenue"]})
+    at = run_app(db, monkeypatch)
+    error = texts(at.error)
+    assert "`daily_sales` comes from an older schema" in error and "`revenue`" in error
+
+    db = fx.build_dashboard_db(
+        tmp_path / "old_fc.duckdb", drop_columns={T.SALES_FORECAST: ["lower_95", "upper_95"]}
+    )
+    at = run_app(db, monkeypatch)
+    warning = texts(at.warning)
+    assert "`sales_forecast` comes from an older schema" in warning
+    assert "`lower_95`, `upper_95`" in warning
+    assert metrics(at)["Forecast, next 30 days"][0] == "—"
+    assert at.get("vega_lite_chart")  # history is still drawn
+
+
+def test_empty_tables(tmp_path, monkeypatch):
+    db = fx.build_dashboard_db(
+        tmp_path / "empty.duckdb", empty_tables=[T.DAILY_SALES, T.SALES_FORECAST]
+    )
+    at = run_app(db, monkeypatch)
+    assert "No sales data yet" in texts(at.info)
+
+    db = fx.build_dashboard_db(tmp_path / "nofc.duckdb", empty_tables=[T.SALES_FORECAST])
+    at = run_app(db, monkeypatch)
+    assert "No forecast has been published yet" in texts(at.warning)
+    assert metrics(at)["Revenue, last 30 days"][0] == "$50,835"
+
+
+def test_series_without_history(tmp_path, monkeypatch):
+    db = fx.build_dashboard_db(tmp_path / "new.duckdb", forecast_only_series=["Garden"])
+    at = run_app(db, monkeypatch)
+    assert "Garden" in at.selectbox(key="series").options
+    at.selectbox(key="series").select("Garden").run()
+    assert not at.exception
+    assert "No sales history for **Garden**" in texts(at.info)
+    frame = chart_frame(at)
+    assert frame["actual"].isna().all() and len(frame) == fx.HORIZON
+
+
+def test_stale_data_stale_forecast_and_fallback_warn(tmp_path, monkeypatch):
+    today = datetime.now(UTC).date()
+    db = fx.build_dashboard_db(
+        tmp_path / "stale.duckdb",
+        end_date=today - timedelta(days=10),
+        created_at=datetime.now(UTC).replace(tzinfo=None) - timedelta(days=5),
+        method="seasonal_naive_7",
+    )
+    at = run_app(db, monkeypatch)
+    warning = texts(at.warning)
+    assert "Sales data is stale" in warning and "10 days ago" in warning
+    assert "The forecast is stale" in warning
+    assert "Fallback forecast" in warning and "`seasonal_naive_7`" in warning
+    assert metrics(at)["Forecast method"] == ("seasonal_naive_7", "fallback")
+
+
+def test_new_materialization_shows_up_on_rerun(tmp_path, monkeypatch):
+    db = fx.build_dashboard_db(tmp_path / "sales.duckdb")
+    at = run_app(db, monkeypatch)
+    assert metrics(at)["Forecast method"][0] == "random_forest"
+    time.sleep(0.01)
+    fx.build_dashboard_db(db, method="seasonal_naive_7")  # a new materialization
+    at.run()
+    assert not at.exception
+    assert metrics(at)["Forecast method"][0] == "seasonal_naive_7"
+
+
+def test_not_a_duckdb_file(tmp_path, monkeypatch):
+    db = tmp_path / "garbage.duckdb"
+    db.write_bytes(b"this is not a database" * 100)
+    at = run_app(db, monkeypatch)
+    assert "Could not read the database" in texts(at.error)
