@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dagster as dg
-from dagster_duckdb import DuckDBResource
 
 from sales_platform import forecasting
 from sales_platform.defs import checks, forecast, jobs, model, raw, sales
@@ -12,7 +11,7 @@ from sales_platform.defs.settings import (
     forecast_settings_from_env,
     shop_settings_from_env,
 )
-from sales_platform.storage import SalesDuckDBIOManager
+from sales_platform.storage import DuckDBDatabase, SalesDuckDBIOManager, type_name
 
 defs = dg.Definitions.merge(
     raw.defs,
@@ -25,10 +24,10 @@ defs = dg.Definitions.merge(
         resources={
             "io_manager": SalesDuckDBIOManager(
                 database=duckdb_path_from_env(),
-                model_types=[forecasting.FittedForecaster],
-                trusted_model_types=forecasting.TRUSTED_TYPES,
+                model_types=[type_name(forecasting.FittedForecaster)],
+                trusted_model_types=list(forecasting.TRUSTED_TYPES),
             ),
-            "duckdb": DuckDBResource(database=duckdb_path_from_env()),
+            "duckdb": DuckDBDatabase(database=duckdb_path_from_env()),
             "shop": shop_settings_from_env(),
             "forecast": forecast_settings_from_env(),
         },

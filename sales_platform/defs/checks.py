@@ -5,8 +5,6 @@ no forecast is published on bad data. The quality gate on the backtest is not bl
 then falls back to the best baseline and says so.
 """
 
-from __future__ import annotations
-
 import dagster as dg
 import pandas as pd
 from dagster_duckdb import DuckDBResource
@@ -66,7 +64,7 @@ input_checks = [
         "daily_sales_no_missing_days",
         "Every series has one row for every day from the first to the last day of sales.",
         f"SELECT series, count(*) AS days, count(DISTINCT date) AS distinct_days, "
-        f"max(date) - min(date) + 1 AS span FROM {DAILY_SALES} GROUP BY series "
+        f"date_diff('day', min(date), max(date)) + 1 AS span FROM {DAILY_SALES} GROUP BY series "
         f"HAVING days <> span OR distinct_days <> span "
         f"OR min(date) <> (SELECT min(date) FROM {DAILY_SALES}) "
         f"OR max(date) <> (SELECT max(date) FROM {DAILY_SALES})",

@@ -1,7 +1,5 @@
 """The published forecast, the history of every published forecast, and how accurate they were."""
 
-from __future__ import annotations
-
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg

@@ -1,7 +1,5 @@
 """Jobs and the daily schedule."""
 
-from __future__ import annotations
-
 import dagster as dg
 
 from sales_platform import tables

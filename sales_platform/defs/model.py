@@ -1,7 +1,5 @@
 """The trained model and its rolling-origin backtest against baselines and the oracle."""
 
-from __future__ import annotations
-
 import dagster as dg
 import pandas as pd
 
@@ -34,8 +32,7 @@ def sales_model(
     model = forecasting.fit_forecaster(sales_features, forecast_config(forecast))
     info = model.metadata()
     importances = pd.DataFrame(
-        sorted(info["feature_importances"].items(), key=lambda item: -item[1]),
-        columns=["feature", "importance"],
+        list(info["feature_importances"].items()), columns=["feature", "importance"]
     )
     context.add_output_metadata(
         {
@@ -44,8 +41,11 @@ def sales_model(
             "features": dg.MetadataValue.json(info["features"]),
             "feature_importances": dg.MetadataValue.md(markdown_table(importances, ",.4f")),
             "training_rows": info["training_rows"],
-            "training_window": f"{info['train_start']} .. {info['train_end']}",
-            "fit_seconds": round(info["fit_seconds"], 3),
+            "training_window": f"{info['training_window_start']} .. {info['training_window_end']}",
+            "strategy": info["strategy"],
+            "target_transform": info["target_transform"],
+            "reconciliation": info["reconciliation"],
+            "fit_seconds": info["fit_seconds"],
         }
     )
     return model
@@ -53,18 +53,19 @@ def sales_model(
 
 @dg.multi_asset(
     group_name=MODEL,
-    kinds={"scikitlearn", "duckdb"},
     pool=DUCKDB_POOL,
     outs={
         tables.BACKTEST: dg.AssetOut(
+            kinds={"scikitlearn", "duckdb"},
             description=(
                 "Rolling-origin backtest, refit per fold: MAE, RMSE, sMAPE, MASE, bias, interval "
                 "coverage and width per series of the model, SeasonalNaive(7), a moving average "
                 "and (synthetic data) the oracle."
-            )
+            ),
         ),
         tables.BACKTEST_PREDICTIONS: dg.AssetOut(
-            description="Every fold's out-of-sample forecasts; intervals are calibrated on them."
+            kinds={"duckdb"},
+            description="Every fold's out-of-sample forecasts; intervals are calibrated on them.",
         ),
     },
     code_version=forecasting.MODEL_VERSION,

@@ -1,7 +1,5 @@
 """Raw layer: catalog, customers and order lines, from the synthetic shop or the user's files."""
 
-from __future__ import annotations
-
 from datetime import date, timedelta
 
 import dagster as dg

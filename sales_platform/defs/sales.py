@@ -1,7 +1,5 @@
 """Daily sales per series, aggregated inside DuckDB, and the features the forecaster learns from."""
 
-from __future__ import annotations
-
 from datetime import timedelta
 
 import dagster as dg

@@ -1,0 +1,110 @@
+"""Pipeline benchmark: the whole graph through Dagster at scale, and the daily run.
+
+Prints, on this machine, measured in one run:
+- full pipeline (`dagster job execute -j sales_forecast_job`) on ~10 million order lines: wall time
+  and peak memory (max RSS of the run process);
+- the daily run (`daily_sales_job` for one new day, plus everything downstream but the backtest)
+  with two years already stored;
+- the daily run with 1 year and with 4 years of history stored, and their ratio.
+
+Usage: python benchmarks/pipeline_benchmark.py [--orders-per-day 13700] [--skip-scale]
+Each scenario uses its own DuckDB file and DAGSTER_HOME under a temporary folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+
+REPO = Path(__file__).resolve().parents[1]
+DAGSTER = str(Path(sys.executable).with_name("dagster"))
+LAST_DAY = date(2025, 10, 31)
+
+
+def run_dagster(args: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Runs a dagster CLI command; returns (wall seconds, peak RSS in GiB of any child so far)."""
+    started = time.perf_counter()
+    completed = subprocess.run(
+        [DAGSTER, *args], cwd=REPO, env=env, capture_output=True, text=True, check=False
+    )
+    wall = time.perf_counter() - started
+    if completed.returncode != 0:
+        sys.stderr.write(completed.stdout[-4000:] + completed.stderr[-4000:])
+        raise SystemExit(f"dagster {' '.join(args)} failed")
+    peak_gib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024**2
+    return wall, peak_gib
+
+
+def scenario_env(folder: Path, start: date, end: date, orders_per_day: float) -> dict[str, str]:
+    home = folder / "dagster_home"
+    home.mkdir(parents=True, exist_ok=True)
+    return {
+        **os.environ,
+        "DAGSTER_HOME": str(home),
+        "SALES_DUCKDB_PATH": str(folder / "sales.duckdb"),
+        "SALES_HISTORY_START": start.isoformat(),
+        "SALES_HISTORY_END": end.isoformat(),
+        "SALES_ORDERS_PER_DAY": str(orders_per_day),
+    }
+
+
+def full_run(folder: Path, start: date, end: date, orders_per_day: float) -> tuple[float, float]:
+    env = scenario_env(folder, start, end, orders_per_day)
+    return run_dagster(
+        ["job", "execute", "-m", "sales_platform.definitions", "-j", "sales_forecast_job"], env
+    )
+
+
+def daily_run(folder: Path, start: date, day: date, orders_per_day: float) -> float:
+    """One new day on top of stored history: the daily job for partition `day`."""
+    env = scenario_env(folder, start, day, orders_per_day)
+    tags = json.dumps({"dagster/partition": day.isoformat()})
+    wall, _ = run_dagster(
+        ["job", "execute", "-m", "sales_platform.definitions", "-j", "daily_sales_job"]
+        + ["--tags", tags],
+        env,
+    )
+    return wall
+
+
+def order_lines(folder: Path) -> int:
+    with duckdb.connect(str(folder / "sales.duckdb"), read_only=True) as conn:
+        return conn.execute("SELECT count(*) FROM orders").fetchone()[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--orders-per-day", type=float, default=13_700.0)
+    parser.add_argument("--skip-scale", action="store_true", help="only the daily-run figures")
+    args = parser.parse_args()
+    two_years_start = LAST_DAY - timedelta(days=729)
+
+    with tempfile.TemporaryDirectory(prefix="sales_bench_") as tmp:
+        root = Path(tmp)
+        if not args.skip_scale:
+            wall, peak = full_run(root / "scale", two_years_start, LAST_DAY, args.orders_per_day)
+            lines = order_lines(root / "scale")
+            print(f"full pipeline, {lines:,} order lines: {wall:.1f} s wall, {peak:.2f} GiB peak RSS")
+
+        daily = {}
+        for years in (1, 2, 4):
+            folder = root / f"daily_{years}y"
+            start = LAST_DAY - timedelta(days=365 * years - 1)
+            full_run(folder, start, LAST_DAY - timedelta(days=1), 1400.0)
+            daily[years] = daily_run(folder, start, LAST_DAY, 1400.0)
+            print(f"daily run with {years} year(s) stored: {daily[years]:.1f} s wall")
+        print(f"daily run ratio 4 years / 1 year: {daily[4] / daily[1]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
