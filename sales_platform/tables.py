@@ -77,6 +77,15 @@ COLUMNS: dict[str, dict[str, str]] = {
         "unit_price": "DOUBLE",
         "amount": "DOUBLE",
     },
+    # Rows of the user's files that failed validation, under the day they were loaded for.
+    ORDERS_REJECTED: {
+        "partition_date": "DATE",
+        "file": "VARCHAR",
+        "row": "BIGINT",
+        "column": "VARCHAR",
+        "value": "VARCHAR",
+        "reason": "VARCHAR",
+    },
     # What the synthetic shop expected to sell: the oracle a forecast is compared with.
     EXPECTED_DEMAND: {
         "date": "DATE",

@@ -74,25 +74,19 @@ def sales_forecast(
 def forecast_history(
     context: dg.AssetExecutionContext, sales_forecast: pd.DataFrame, duckdb: DuckDBResource
 ) -> pd.DataFrame:
-    first_day = sales_forecast["date"].min()
     with duckdb.get_connection() as conn:
         stored = conn.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_name = ?",
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
             [tables.FORECAST_HISTORY],
-        ).fetchall()
-        earlier = (
-            conn.execute(
-                f"SELECT * FROM {tables.FORECAST_HISTORY} "
-                "WHERE date - horizon + 1 <> CAST(? AS DATE)",
-                [first_day.date()],
-            ).df()
-            if stored
-            else sales_forecast.iloc[0:0]
-        )
-    df = pd.concat([earlier, sales_forecast], ignore_index=True)[
-        list(tables.COLUMNS[tables.FORECAST_HISTORY])
-    ]
-    df["date"] = pd.to_datetime(df["date"])
+        ).fetchone()[0]
+        earlier = conn.execute(f"SELECT * FROM {tables.FORECAST_HISTORY}").df() if stored else None
+    df = sales_forecast
+    if earlier is not None and len(earlier):
+        earlier["date"] = pd.to_datetime(earlier["date"])
+        first_days = earlier["date"] - pd.to_timedelta(earlier["horizon"] - 1, unit="D")
+        kept = earlier[first_days != sales_forecast["date"].min()]
+        df = pd.concat([kept, sales_forecast], ignore_index=True)
+    df = df[list(tables.COLUMNS[tables.FORECAST_HISTORY])]
     context.add_output_metadata(
         {**table_metadata(df), "published_forecasts": int(df["run_id"].nunique())}
     )

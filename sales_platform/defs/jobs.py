@@ -1,9 +1,12 @@
 """Jobs and the daily schedule."""
 
+import json
+
 import dagster as dg
 
-from sales_platform import tables
+from sales_platform import sources, tables
 from sales_platform.defs.partitions import daily_partitions, full_history_tags
+from sales_platform.defs.settings import ShopSettings
 
 # The whole graph; its run covers every day of history in one single-run backfill.
 sales_forecast_job = dg.define_asset_job(
@@ -17,7 +20,7 @@ sales_forecast_job = dg.define_asset_job(
 # job, so the daily run stays short; the forecast keeps using the latest stored backtest.
 daily_sales_job = dg.define_asset_job(
     "daily_sales_job",
-    selection=dg.AssetSelection.assets(tables.ORDERS).downstream()
+    selection=dg.AssetSelection.assets(tables.ORDERS, tables.ORDERS_REJECTED).downstream()
     - dg.AssetSelection.assets(tables.BACKTEST, tables.BACKTEST_PREDICTIONS),
     partitions_def=daily_partitions,
     description="Add yesterday's orders and refresh daily sales, features, model and forecast.",
@@ -32,6 +35,30 @@ daily_sales_schedule = dg.build_schedule_from_partitioned_job(
     default_status=dg.DefaultScheduleStatus.STOPPED,
     description="Every day at 02:00 UTC: materialize yesterday's orders partition and downstream.",
 )
+
+
+@dg.sensor(
+    job=daily_sales_job,
+    minimum_interval_seconds=300,
+    default_status=dg.DefaultSensorStatus.STOPPED,
+    description="File source: loads a day again when its daily file appears or changes.",
+)
+def orders_files_sensor(context: dg.SensorEvaluationContext, shop: ShopSettings):
+    if shop.is_synthetic():
+        return dg.SkipReason("SALES_SOURCE is synthetic: there are no files to watch")
+    known_days = set(daily_partitions.get_partition_keys())
+    seen = json.loads(context.cursor) if context.cursor else None
+    current = {
+        day.isoformat(): sources.source_cursor(shop.source_path, day=day)
+        for day in sources.list_source_days(shop.source_path)
+        if day.isoformat() in known_days
+    }
+    if seen is None:
+        # First tick: the main job loaded the history; only the newest day may be new.
+        seen = {day: version for day, version in current.items() if day != max(current, default="")}
+    changed = sorted(day for day, version in current.items() if seen.get(day) != version)
+    context.update_cursor(json.dumps(current))
+    return [dg.RunRequest(partition_key=day, run_key=f"{day}:{current[day]}") for day in changed]
 
 
 defs = dg.Definitions(jobs=[sales_forecast_job, daily_sales_job], schedules=[daily_sales_schedule])

@@ -12,21 +12,24 @@ from sales_platform.defs.settings import ShopSettings
 from sales_platform.storage import DUCKDB_POOL
 
 RAW = "raw"
+REJECTED_COLUMNS = list(tables.COLUMNS[tables.ORDERS_REJECTED])
 
 
 def shop_config(shop: ShopSettings) -> synthetic.ShopConfig:
     return synthetic.ShopConfig(seed=shop.seed, orders_per_day=shop.orders_per_day)
 
 
-def load_source_orders(shop: ShopSettings, start: date | None, end: date | None):
+def load_source_orders(
+    shop: ShopSettings, first_day: date | None, last_day: date | None
+) -> sources.LoadResult:
     if not shop.source_path:
         raise ValueError("SALES_SOURCE=file needs SALES_SOURCE_PATH (a CSV/Parquet file or folder)")
     return sources.load_orders(
         shop.source_path,
-        sources.ColumnMapping.from_json(shop.source_mapping),
-        on_error=shop.on_bad_rows,
-        start=start,
-        end=end,
+        sources.ColumnMapping.from_config(shop.source_mapping or None),
+        on_error=shop.on_error,
+        start=first_day,
+        end=last_day,
     )
 
 
@@ -60,41 +63,72 @@ def customers(context: dg.AssetExecutionContext, shop: ShopSettings) -> pd.DataF
     return df
 
 
-@dg.asset(
+def rejected_rows(loaded: sources.LoadResult, first_day: date, last_day: date) -> pd.DataFrame:
+    """Rejected rows, each filed under the day of its file (else the first day loaded)."""
+    rejected = loaded.rejected.copy()
+    file_days = rejected["file"].map(lambda name: sources.day_from_name(str(name)) or first_day)
+    rejected["partition_date"] = pd.to_datetime(file_days.clip(first_day, last_day))
+    rejected["row"] = rejected["row"].astype("Int64")
+    return rejected[REJECTED_COLUMNS]
+
+
+@dg.multi_asset(
     group_name=RAW,
-    kinds={"python", "duckdb"},
     pool=DUCKDB_POOL,
     partitions_def=daily_partitions,
     # A backfill of the whole history is one vectorized run, not one run per day.
     backfill_policy=dg.BackfillPolicy.single_run(),
-    metadata={"partition_expr": "order_date"},
     deps=[products, customers],
-    description="Order lines, one row each; a partition is one day of orders.",
+    outs={
+        tables.ORDERS: dg.AssetOut(
+            kinds={"python", "duckdb"},
+            metadata={"partition_expr": "order_date"},
+            description="Order lines, one row each; a partition is one day of orders.",
+        ),
+        tables.ORDERS_REJECTED: dg.AssetOut(
+            kinds={"duckdb"},
+            metadata={"partition_expr": "partition_date"},
+            description=(
+                "Rows of the user's files that failed validation (file, row, column, value, "
+                "reason) under SALES_SOURCE_ON_ERROR=quarantine; always empty for synthetic data."
+            ),
+        ),
+    },
 )
-def orders(context: dg.AssetExecutionContext, shop: ShopSettings) -> pd.DataFrame:
+def orders(context: dg.AssetExecutionContext, shop: ShopSettings):
     window = context.partition_time_window
     first_day = window.start.date()
     last_day = window.end.date() - timedelta(days=1)
+    day_range = {"first_day": first_day.isoformat(), "last_day": last_day.isoformat()}
     if shop.is_synthetic():
         df = synthetic.generate_orders(first_day, last_day, shop_config(shop))
-        rejected_summary = None
+        rejected = pd.DataFrame({name: [] for name in REJECTED_COLUMNS})
+        load_metadata = {}
     else:
         loaded = load_source_orders(shop, first_day, last_day)
-        df = loaded.orders
-        rejected_summary = loaded.rejected
-    metadata = {
-        **table_metadata(df),
-        "first_day": first_day.isoformat(),
-        "last_day": last_day.isoformat(),
-        "revenue": float(df["amount"].sum()),
-    }
-    if rejected_summary is not None:
-        metadata["rejected_rows"] = len(rejected_summary)
-        if len(rejected_summary):
-            reasons = rejected_summary.groupby("reason").size().rename("rows").reset_index()
-            metadata["rejected_reasons"] = dg.MetadataValue.md(markdown_table(reasons))
-    context.add_output_metadata(metadata)
-    return df
+        df, rejected = loaded.orders, rejected_rows(loaded, first_day, last_day)
+        load_metadata = {"load": dg.MetadataValue.json(loaded.metadata())}
+    yield dg.Output(
+        df,
+        output_name=tables.ORDERS,
+        metadata={
+            **table_metadata(df),
+            **day_range,
+            **load_metadata,
+            "revenue": float(df["amount"].sum()),
+            "rejected_rows": len(rejected),
+        },
+    )
+    reasons = rejected.groupby("reason").size().rename("rows").reset_index()
+    yield dg.Output(
+        rejected,
+        output_name=tables.ORDERS_REJECTED,
+        metadata={
+            **table_metadata(rejected),
+            **day_range,
+            "reasons": dg.MetadataValue.md(markdown_table(reasons)),
+        },
+    )
 
 
 @dg.asset(

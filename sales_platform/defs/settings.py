@@ -80,7 +80,7 @@ class ShopSettings(dg.ConfigurableResource):
     source_mapping: str = Field(
         default="", description="JSON object from our column names to the file's (file source)"
     )
-    on_bad_rows: str = Field(
+    on_error: str = Field(
         default="fail", description="`fail` the run, or `quarantine` bad rows in orders_rejected"
     )
     seed: int = Field(default=DEFAULT_SEED, description="seed of the synthetic shop")
@@ -105,7 +105,7 @@ def shop_settings_from_env() -> ShopSettings:
         source=env_or_default("SALES_SOURCE", "synthetic"),
         source_path=env_or_default("SALES_SOURCE_PATH", ""),
         source_mapping=env_or_default("SALES_SOURCE_MAPPING", ""),
-        on_bad_rows=env_or_default("SALES_ON_BAD_ROWS", "fail"),
+        on_error=env_or_default("SALES_SOURCE_ON_ERROR", "fail"),
         seed=env_or_default("SALES_SEED", DEFAULT_SEED),
         orders_per_day=env_or_default("SALES_ORDERS_PER_DAY", DEFAULT_ORDERS_PER_DAY),
     )

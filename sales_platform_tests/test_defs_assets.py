@@ -1,0 +1,235 @@
+"""Assets and checks materialized with `dg.materialize` on a temporary DuckDB file."""
+
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pandas as pd
+import pytest
+
+from sales_platform import tables
+from sales_platform.defs import checks
+from sales_platform.defs.forecast import forecast_history
+from sales_platform.defs.raw import customers, orders, products
+from sales_platform.defs.sales import daily_sales, sales_features
+from sales_platform.defs.settings import ForecastSettings, ShopSettings
+from sales_platform.sources import SourceError
+from sales_platform.storage import DuckDBDatabase, SalesDuckDBIOManager, read_table
+
+FIXTURES = Path(__file__).parent / "fixtures" / "orders_files"
+
+
+def resources(database: Path, **shop) -> dict:
+    return {
+        "io_manager": SalesDuckDBIOManager(database=str(database)),
+        "duckdb": DuckDBDatabase(database=str(database)),
+        "shop": ShopSettings(**shop),
+        "forecast": ForecastSettings(horizon=7),
+    }
+
+
+def check_named(name: str) -> dg.AssetChecksDefinition:
+    return next(
+        c for c in [*checks.input_checks, *checks.forecast_checks] if c.node_def.name.endswith(name)
+    )
+
+
+def write_tables(database: Path, **frames: pd.DataFrame) -> None:
+    with duckdb.connect(str(database)) as conn:
+        for name, frame in frames.items():
+            conn.register("frame", frame)
+            conn.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM frame")
+            conn.unregister("frame")
+
+
+def order_lines(rows: list[tuple]) -> pd.DataFrame:
+    """Order lines from (order_id, line_number, day, product_id, quantity, unit_price)."""
+    df = pd.DataFrame(
+        rows,
+        columns=["order_id", "line_number", "order_date", "product_id", "quantity", "unit_price"],
+    )
+    df["order_date"] = pd.to_datetime(df["order_date"])
+    df["order_ts"] = df["order_date"] + pd.Timedelta(hours=10)
+    df["customer_id"] = "C1"
+    df["amount"] = df["quantity"] * df["unit_price"]
+    return df[list(tables.COLUMNS[tables.ORDERS])]
+
+
+CATALOG = pd.DataFrame(
+    {
+        "product_id": ["P1", "P2"],
+        "name": ["Mug", "Lamp"],
+        "category": ["Home", "Electronics"],
+        "price": [5.0, 20.0],
+        "cost": [2.0, 12.0],
+    }
+)
+
+
+def test_synthetic_raw_layer_replaces_exactly_the_partition(tmp_path):
+    database = tmp_path / "sales.duckdb"
+    for _ in range(2):  # a re-run of the same day must not duplicate it
+        result = dg.materialize(
+            [products, customers, orders],
+            partition_key="2025-03-14",
+            resources=resources(database, orders_per_day=150.0),
+        )
+        assert result.success
+    stored = read_table(database, tables.ORDERS)
+    assert list(stored.columns) == list(tables.COLUMNS[tables.ORDERS])
+    assert set(stored["order_date"].dt.date.astype(str)) == {"2025-03-14"}
+    assert not stored.duplicated(["order_id", "line_number"]).any()
+    # The next day is added beside it, the first day untouched.
+    dg.materialize(
+        [products, customers, orders],
+        partition_key="2025-03-15",
+        resources=resources(database, orders_per_day=150.0),
+    )
+    both = read_table(database, tables.ORDERS)
+    assert both[both["order_date"] == "2025-03-14"].reset_index(drop=True).equals(stored)
+    assert set(both["order_date"].dt.date.astype(str)) == {"2025-03-14", "2025-03-15"}
+
+
+def test_daily_sales_is_aggregated_in_duckdb_with_zero_filled_days(tmp_path):
+    database = tmp_path / "sales.duckdb"
+    lines = order_lines(
+        [
+            ("A", 1, "2025-01-01", "P1", 2, 5.0),
+            ("A", 2, "2025-01-01", "P2", 1, 20.0),
+            ("B", 1, "2025-01-01", "P1", 1, 5.0),
+            ("C", 1, "2025-01-03", "P2", 3, 20.0),
+        ]
+    )
+    write_tables(database, orders=lines, products=CATALOG)
+    assert dg.materialize([daily_sales], resources=resources(database)).success
+    got = read_table(database, tables.DAILY_SALES).set_index(["series", "date"])
+    expected = {
+        ("total", "2025-01-01"): (35.0, 4, 2),
+        ("total", "2025-01-02"): (0.0, 0, 0),
+        ("total", "2025-01-03"): (60.0, 3, 1),
+        ("Home", "2025-01-01"): (15.0, 3, 2),
+        ("Home", "2025-01-02"): (0.0, 0, 0),
+        ("Home", "2025-01-03"): (0.0, 0, 0),
+        ("Electronics", "2025-01-01"): (20.0, 1, 1),
+        ("Electronics", "2025-01-02"): (0.0, 0, 0),
+        ("Electronics", "2025-01-03"): (60.0, 3, 1),
+    }
+    assert len(got) == len(expected)
+    for (series, day), values in expected.items():
+        row = got.loc[(series, pd.Timestamp(day))]
+        assert (row["revenue"], row["units"], row["orders"]) == values
+
+
+def test_failing_input_check_blocks_everything_downstream(tmp_path):
+    database = tmp_path / "sales.duckdb"
+    # A return booked as a negative line makes a day's revenue negative.
+    lines = order_lines(
+        [("A", 1, "2025-01-01", "P1", 2, 5.0), ("R", 1, "2025-01-02", "P1", -4, 5.0)]
+    )
+    write_tables(database, orders=lines, products=CATALOG)
+    result = dg.materialize(
+        [daily_sales, sales_features, check_named("daily_sales_non_negative")],
+        resources=resources(database),
+        raise_on_error=False,
+    )
+    evaluation = result.get_asset_check_evaluations()[0]
+    assert not evaluation.passed and evaluation.metadata["bad_rows"].value == 2
+    materialized = {
+        event.asset_key.to_user_string() for event in result.get_asset_materialization_events()
+    }
+    assert materialized == {tables.DAILY_SALES}  # sales_features never ran
+
+
+@pytest.mark.parametrize(
+    ("name", "bad_sql"),
+    [
+        ("order_lines_unique", "INSERT INTO orders SELECT * FROM orders LIMIT 1"),
+        ("order_lines_complete", "UPDATE orders SET product_id = NULL WHERE order_id = 'B'"),
+        ("order_lines_non_negative", "UPDATE orders SET quantity = 0 WHERE order_id = 'B'"),
+    ],
+)
+def test_order_checks_pass_on_good_lines_and_fail_on_bad(tmp_path, name, bad_sql):
+    database = tmp_path / "sales.duckdb"
+    write_tables(
+        database,
+        orders=order_lines(
+            [("A", 1, "2025-01-01", "P1", 2, 5.0), ("B", 1, "2025-01-02", "P2", 1, 20.0)]
+        ),
+    )
+    check = check_named(name)
+    database_resource = DuckDBDatabase(database=str(database))
+    assert check(duckdb=database_resource).passed
+    with duckdb.connect(str(database)) as conn:
+        conn.execute(bad_sql)
+    failed = check(duckdb=database_resource)
+    assert not failed.passed and failed.metadata["bad_rows"].value == 1
+
+
+def test_forecast_history_replaces_a_rerun_of_the_same_origin(tmp_path):
+    database = tmp_path / "sales.duckdb"
+
+    def published(first_day: str, run_id: str, value: float) -> pd.DataFrame:
+        dates = pd.date_range(first_day, periods=3)
+        return pd.DataFrame(
+            {
+                "date": dates,
+                "series": "total",
+                "horizon": [1, 2, 3],
+                "forecast": value,
+                "lower_80": value - 1,
+                "upper_80": value + 1,
+                "lower_95": value - 2,
+                "upper_95": value + 2,
+                "method": "random_forest",
+                "model_version": "v",
+                "run_id": run_id,
+                "created_at": pd.Timestamp("2025-01-01"),
+            }
+        )
+
+    def materialize(df: pd.DataFrame) -> pd.DataFrame:
+        history = forecast_history(
+            context=dg.build_asset_context(),
+            sales_forecast=df,
+            duckdb=DuckDBDatabase(database=str(database)),
+        )
+        write_tables(database, forecast_history=history)
+        return history
+
+    materialize(published("2025-01-01", "run-1", 10.0))
+    materialize(published("2025-01-02", "run-2", 20.0))
+    history = materialize(published("2025-01-02", "run-3", 30.0))
+    assert sorted(history["run_id"].unique()) == ["run-1", "run-3"]
+    assert len(history) == 6
+
+
+def test_file_source_loads_a_day_and_a_bad_file_changes_nothing(tmp_path):
+    database = tmp_path / "sales.duckdb"
+    good = resources(database, source="file", source_path=str(FIXTURES / "good"))
+    assert dg.materialize(
+        [products, customers, orders], partition_key="2025-01-01", resources=good
+    ).success
+    before = read_table(database, tables.ORDERS)
+    assert len(before) > 0 and set(before["order_date"].dt.date.astype(str)) == {"2025-01-01"}
+
+    bad_file = FIXTURES / "bad" / "negative_price.csv"
+    bad = resources(database, source="file", source_path=str(bad_file))
+    with pytest.raises(SourceError) as error:
+        dg.materialize([orders], partition_key="2025-01-05", resources=bad)
+    message = str(error.value)
+    assert "negative_price.csv" in message and "UnitPrice" in message and "row 2" in message
+    assert read_table(database, tables.ORDERS).equals(before)
+
+
+def test_file_source_quarantines_bad_rows_and_loads_the_good(tmp_path):
+    database = tmp_path / "sales.duckdb"
+    bad_file = FIXTURES / "bad" / "negative_price.csv"
+    quarantine = resources(
+        database, source="file", source_path=str(bad_file), on_error="quarantine"
+    )
+    assert dg.materialize([orders], partition_key="2025-01-05", resources=quarantine).success
+    loaded = read_table(database, tables.ORDERS)
+    rejected = read_table(database, tables.ORDERS_REJECTED)
+    assert list(loaded["order_id"]) == ["1002"]
+    assert list(rejected["row"]) == [2] and list(rejected["column"]) == ["UnitPrice"]
+    assert str(rejected["partition_date"].iloc[0].date()) == "2025-01-05"
