@@ -1,0 +1,407 @@
+"""Transactional pandas type handler: every write of an asset or partition is one transaction.
+
+How a write works (``TransactionalPandasTypeHandler.handle_output``)::
+
+    register the DataFrame as a DuckDB view
+    BEGIN TRANSACTION
+      unpartitioned:  CREATE OR REPLACE TABLE t AS SELECT <normalised columns> FROM frame
+      partitioned:    check the frame's columns against t (error if they changed)
+                      check every row lies inside the partition slice
+                      DELETE FROM t WHERE <slice>;  INSERT INTO t BY NAME SELECT ... FROM frame
+      record the write in main._storage_table_versions
+    COMMIT            (ROLLBACK on any error, so the previous version stays in place)
+
+The stock ``DbIOManager.handle_output`` deletes the slice in a separate autocommitted statement
+*before* calling the type handler (``DbClient.delete_table_slice``). Our client
+(:class:`sales_platform.storage.io_manager.SalesDuckDbClient`) makes that call a no-op and the
+delete happens here, inside the handler's transaction. A reader (or a crash) therefore sees the
+previous committed table or the new one: DuckDB writes a transaction to its WAL only at COMMIT,
+and a read-only connection replays a WAL left by a killed writer.
+
+Column normalisation on write (so the stored tables match ``sales_platform.tables``):
+
+* ``datetime64[ns]`` (DuckDB ``TIMESTAMP_NS``) -> ``TIMESTAMP`` (microseconds);
+* tz-aware timestamps -> timezone-naive UTC ``TIMESTAMP``;
+* categoricals (``ENUM``) -> ``VARCHAR``; ``string[pyarrow]``/``string``/object str -> ``VARCHAR``;
+* an all-null object column -> ``VARCHAR`` (or the existing column's type for a partition write);
+* ``datetime.date`` objects -> ``DATE``.
+
+On load, DATE/TIMESTAMP columns come back as ``datetime64[ns]`` and VARCHAR as ``object``.
+
+Empty frames: an unpartitioned empty frame replaces the table by an empty table with the frame's
+columns. A partitioned empty frame means "this partition has no rows" (a legitimate answer, e.g.
+a day without orders): the partition's rows are deleted and nothing is inserted, in one
+transaction. Its column *names* must still match the table; its dtypes are not checked (an empty
+object column has no type, and pandas makes ``[]`` a float64 column). If the partitioned table
+does not exist yet, an empty partition creates nothing: the first partition with rows creates the
+table, so an empty first day cannot fix a column's type wrongly (DOUBLE/VARCHAR for a DATE).
+
+Schema changes of a partitioned table raise :class:`PartitionSchemaChangeError` before anything
+is deleted: re-writing one partition with a new schema would leave the table with mixed
+schemas. Type widenings that lose nothing (e.g. INTEGER into BIGINT, FLOAT into DOUBLE, an
+all-null column) are accepted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import duckdb
+import pandas as pd
+from dagster import InputContext, MetadataValue, OutputContext, TableColumn, TableSchema
+from dagster._core.definitions.metadata import TableMetadataSet
+from dagster._core.storage.db_io_manager import DbTypeHandler, TableSlice
+from dagster_duckdb.io_manager import _partition_where_clause
+
+from sales_platform.storage.reader import VERSIONS_TABLE, normalize_datetimes, quote_ident
+
+__all__ = [
+    "PartitionBoundsError",
+    "PartitionSchemaChangeError",
+    "TransactionalPandasTypeHandler",
+    "describe_frame",
+    "record_table_version",
+    "run_in_transaction",
+    "table_columns",
+]
+
+_FRAME_VIEW_PREFIX = "__sales_platform_frame_"
+
+MODEL_TABLE_COLUMNS = frozenset({"model_type", "format", "data", "sha256"})
+"""Columns that mark a table written by the model handler."""
+
+# new type -> existing types it may be inserted into without losing information
+_SAFE_WIDENINGS: dict[str, set[str]] = {
+    "TINYINT": {"SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE"},
+    "SMALLINT": {"INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE"},
+    "INTEGER": {"BIGINT", "HUGEINT", "DOUBLE"},
+    "UTINYINT": {"USMALLINT", "UINTEGER", "UBIGINT", "SMALLINT", "INTEGER", "BIGINT", "DOUBLE"},
+    "USMALLINT": {"UINTEGER", "UBIGINT", "INTEGER", "BIGINT", "DOUBLE"},
+    "UINTEGER": {"UBIGINT", "BIGINT", "DOUBLE"},
+    # practically lossless (exact up to 2**53); pandas turns ints into floats and back with NaNs
+    "BIGINT": {"HUGEINT", "DOUBLE"},
+    "FLOAT": {"DOUBLE"},
+}
+
+
+class PartitionSchemaChangeError(ValueError):
+    """The columns of a partition's output differ from the stored partitioned table."""
+
+
+class PartitionBoundsError(ValueError):
+    """Rows of a partition's output fall outside that partition's slice."""
+
+
+def qualified(table_slice: TableSlice) -> str:
+    return f"{quote_ident(table_slice.schema)}.{quote_ident(table_slice.table)}"
+
+
+def table_columns(
+    connection: duckdb.DuckDBPyConnection, schema: str, table: str
+) -> dict[str, str] | None:
+    """``{column: duckdb type}`` of an existing table, or ``None`` if it does not exist."""
+    rows = connection.execute(
+        "SELECT column_name, data_type FROM duckdb_columns() "
+        "WHERE database_name = current_database() AND schema_name = ? AND table_name = ? "
+        "ORDER BY column_index",
+        [schema, table],
+    ).fetchall()
+    if rows:
+        return {name: dtype for name, dtype in rows}
+    exists = connection.execute(
+        "SELECT count(*) FROM duckdb_tables() "
+        "WHERE database_name = current_database() AND schema_name = ? AND table_name = ?",
+        [schema, table],
+    ).fetchone()
+    return {} if exists and exists[0] else None
+
+
+def describe_frame(connection: duckdb.DuckDBPyConnection, view: str) -> dict[str, str]:
+    rows = connection.execute(f"DESCRIBE SELECT * FROM {quote_ident(view)}").fetchall()
+    return {row[0]: row[1] for row in rows}
+
+
+def _normalised_type(dtype: str, target: str | None) -> str | None:
+    """The type a frame column is cast to on write (``None``: keep as is)."""
+    upper = dtype.upper()
+    if upper in ("TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S"):
+        return "TIMESTAMP"
+    if upper == '"NULL"' or upper == "NULL":
+        return target or "VARCHAR"
+    if upper.startswith("ENUM("):
+        return "VARCHAR"
+    return None
+
+
+def _projection(frame_types: Mapping[str, str], view: str, target: Mapping[str, str] | None) -> str:
+    exprs = []
+    for name, dtype in frame_types.items():
+        col = quote_ident(name)
+        if dtype.upper() == "TIMESTAMP WITH TIME ZONE":
+            exprs.append(f"timezone('UTC', {col}) AS {col}")
+            continue
+        cast_to = _normalised_type(dtype, (target or {}).get(name))
+        exprs.append(f"CAST({col} AS {cast_to}) AS {col}" if cast_to else col)
+    return f"SELECT {', '.join(exprs) if exprs else '*'} FROM {quote_ident(view)}"
+
+
+def _stored_type(dtype: str) -> str:
+    """The type a frame column gets in the table (after normalisation)."""
+    if dtype.upper() == "TIMESTAMP WITH TIME ZONE":
+        return "TIMESTAMP"
+    return _normalised_type(dtype, None) or dtype
+
+
+def schema_diff(
+    existing: Mapping[str, str], frame_types: Mapping[str, str], *, check_types: bool
+) -> tuple[list[str], list[str], list[str]]:
+    """(added, dropped, retyped) columns of the frame relative to the existing table."""
+    added = [c for c in frame_types if c not in existing]
+    dropped = [c for c in existing if c not in frame_types]
+    retyped = []
+    if check_types:
+        for col, dtype in frame_types.items():
+            if col not in existing or dtype.upper() in ('"NULL"', "NULL"):
+                continue
+            new, old = _stored_type(dtype).upper(), existing[col].upper()
+            if new != old and old not in _SAFE_WIDENINGS.get(new, set()):
+                retyped.append(f"{col}: {existing[col]} -> {_stored_type(dtype)}")
+    return added, dropped, retyped
+
+
+def _describe_diff(added: Sequence[str], dropped: Sequence[str], retyped: Sequence[str]) -> str:
+    parts = []
+    if added:
+        parts.append(f"added {list(added)}")
+    if dropped:
+        parts.append(f"dropped {list(dropped)}")
+    if retyped:
+        parts.append(f"retyped {list(retyped)}")
+    return "; ".join(parts)
+
+
+def record_table_version(
+    connection: duckdb.DuckDBPyConnection,
+    table_slice: TableSlice,
+    *,
+    run_id: str | None,
+    partition: str | None,
+    row_count: int,
+) -> str:
+    """Record a write in ``main._storage_table_versions`` (call inside the write transaction)."""
+    versions = f"main.{quote_ident(VERSIONS_TABLE)}"
+    connection.execute(
+        f"CREATE TABLE IF NOT EXISTS {versions} (table_schema VARCHAR, table_name VARCHAR, "
+        "version VARCHAR, written_at TIMESTAMP, run_id VARCHAR, partition_key VARCHAR, "
+        "row_count BIGINT)"
+    )
+    version = uuid.uuid4().hex
+    connection.execute(
+        f"DELETE FROM {versions} WHERE table_schema = ? AND table_name = ?",
+        [table_slice.schema, table_slice.table],
+    )
+    connection.execute(
+        f"INSERT INTO {versions} VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            table_slice.schema,
+            table_slice.table,
+            version,
+            datetime.now(UTC).replace(tzinfo=None),
+            run_id,
+            partition,
+            row_count,
+        ],
+    )
+    return version
+
+
+@contextmanager
+def run_in_transaction(
+    connection: duckdb.DuckDBPyConnection,
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """``BEGIN TRANSACTION`` ... ``COMMIT``, or ``ROLLBACK`` if the body raises."""
+    connection.execute("BEGIN TRANSACTION")
+    try:
+        yield connection
+    except BaseException:
+        # The transaction may already be aborted; closing the connection rolls back anyway.
+        with contextlib.suppress(duckdb.Error):
+            connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
+
+
+def _run_id(context: OutputContext) -> str | None:
+    try:
+        return context.run_id
+    except Exception:  # noqa: BLE001 - build_output_context without a run
+        return None
+
+
+def _partition_label(context: OutputContext) -> str | None:
+    if not context.has_partition_key and not context.has_asset_partitions:
+        return None
+    try:
+        key_range = context.asset_partition_key_range
+        if key_range.start == key_range.end:
+            return str(key_range.start)
+        return f"{key_range.start}...{key_range.end}"
+    except Exception:  # noqa: BLE001
+        return None
+
+
+class TransactionalPandasTypeHandler(DbTypeHandler[pd.DataFrame]):
+    """Stores and loads pandas DataFrames; each write is one DuckDB transaction (see module doc)."""
+
+    def handle_output(
+        self, context: OutputContext, table_slice: TableSlice, obj: pd.DataFrame, connection
+    ) -> Mapping[str, Any]:
+        partitioned = bool(table_slice.partition_dimensions)
+        view = _FRAME_VIEW_PREFIX + uuid.uuid4().hex
+        connection.register(view, obj)
+        try:
+            frame_types = describe_frame(connection, view)
+            with run_in_transaction(connection):
+                existing = table_columns(connection, table_slice.schema, table_slice.table)
+                if not partitioned:
+                    action = self._replace_table(
+                        connection, table_slice, view, frame_types, existing
+                    )
+                else:
+                    action = self._replace_partition(
+                        context, connection, table_slice, view, frame_types, existing, obj
+                    )
+                total_rows, version = 0, "none"
+                if table_columns(connection, table_slice.schema, table_slice.table) is not None:
+                    total = connection.execute(
+                        f"SELECT count(*) FROM {qualified(table_slice)}"
+                    ).fetchone()
+                    total_rows = int(total[0]) if total else 0
+                    version = record_table_version(
+                        connection,
+                        table_slice,
+                        run_id=_run_id(context),
+                        partition=_partition_label(context),
+                        row_count=total_rows,
+                    )
+        finally:
+            with contextlib.suppress(duckdb.Error):
+                connection.unregister(view)
+
+        columns = TableSchema(
+            columns=[
+                TableColumn(name=str(name), type=str(dtype))  # type: ignore[arg-type]
+                for name, dtype in obj.dtypes.items()
+            ]
+        )
+        if partitioned:
+            table_meta = TableMetadataSet(
+                partition_row_count=len(obj), row_count=total_rows, storage_kind="duckdb"
+            )
+        else:
+            table_meta = TableMetadataSet(row_count=len(obj), storage_kind="duckdb")
+        return {
+            **table_meta,
+            "dataframe_columns": MetadataValue.table_schema(columns),
+            "storage_action": MetadataValue.text(action),
+            "storage_version": MetadataValue.text(version),
+        }
+
+    @staticmethod
+    def _replace_table(connection, table_slice, view, frame_types, existing) -> str:
+        target = qualified(table_slice)
+        select = _projection(frame_types, view, None)
+        connection.execute(f"CREATE OR REPLACE TABLE {target} AS {select}")
+        if existing is None:
+            return "created"
+        added, dropped, retyped = schema_diff(existing, frame_types, check_types=True)
+        change = _describe_diff(added, dropped, retyped)
+        return f"replaced (schema change: {change})" if change else "replaced"
+
+    @staticmethod
+    def _replace_partition(
+        context, connection, table_slice, view, frame_types, existing, obj
+    ) -> str:
+        target = qualified(table_slice)
+        where = _partition_where_clause(table_slice.partition_dimensions)
+        if existing is not None:
+            added, dropped, retyped = schema_diff(existing, frame_types, check_types=not obj.empty)
+            if added or dropped or retyped:
+                raise PartitionSchemaChangeError(
+                    f"The output of partition {_partition_label(context)} of "
+                    f"{table_slice.schema}.{table_slice.table} does not match the stored "
+                    f"partitioned table: {_describe_diff(added, dropped, retyped)}. Nothing was "
+                    "written or deleted. Writing one partition with a new schema would mix "
+                    "schemas in one table; to rebuild it, drop the table (e.g. `DROP TABLE "
+                    f"{table_slice.schema}.{table_slice.table}` with the run stopped) and "
+                    "re-materialize all partitions (one backfill), or keep the old columns/types."
+                )
+        select = _projection(frame_types, view, existing)
+        if not obj.empty:
+            try:
+                outside = connection.execute(
+                    f"SELECT count(*) FROM ({select}) AS frame WHERE NOT coalesce(({where}), false)"
+                ).fetchone()
+            except duckdb.BinderException as exc:
+                raise ValueError(
+                    f"partition_expr of {table_slice.schema}.{table_slice.table} cannot be "
+                    f"evaluated against the output's columns {list(frame_types)}: {exc}"
+                ) from exc
+            if outside and outside[0]:
+                raise PartitionBoundsError(
+                    f"{outside[0]} of {len(obj)} rows of the output for partition "
+                    f"{_partition_label(context)} of {table_slice.schema}.{table_slice.table} lie "
+                    f"outside the partition (they fail `{where}`); they would duplicate rows of "
+                    "other partitions, so nothing was written."
+                )
+        if existing is None:
+            if obj.empty:
+                context.log.info(
+                    f"{table_slice.schema}.{table_slice.table}: empty partition and no table "
+                    "yet; the first partition with rows creates the table"
+                )
+                return "skipped (empty partition, table not created yet)"
+            connection.execute(f"CREATE TABLE {target} AS {select}")
+            return "created"
+        deleted = connection.execute(f"DELETE FROM {target} WHERE {where}").fetchone()
+        if not obj.empty:
+            connection.execute(f"INSERT INTO {target} BY NAME {select}")
+        n_deleted = int(deleted[0]) if deleted else 0
+        return f"replaced partition ({n_deleted} rows deleted, {len(obj)} inserted)"
+
+    def load_input(
+        self, context: InputContext, table_slice: TableSlice, connection
+    ) -> pd.DataFrame:
+        if table_slice.partition_dimensions and len(context.asset_partition_keys) == 0:
+            return pd.DataFrame()
+        columns = table_columns(connection, table_slice.schema, table_slice.table)
+        if columns is None:
+            raise LookupError(
+                f"table {table_slice.schema}.{table_slice.table} does not exist in "
+                f"{table_slice.database!r}: materialize its asset first"
+            )
+        if set(columns) >= MODEL_TABLE_COLUMNS:
+            raise TypeError(
+                f"table {table_slice.schema}.{table_slice.table} holds a stored model, not a "
+                "DataFrame: annotate the input with the model class (one of the IO manager's "
+                "model_types) so that it is verified and loaded by the model handler"
+            )
+        df = connection.execute(select_statement(table_slice)).df()
+        return normalize_datetimes(df)
+
+    @property
+    def supported_types(self):
+        return [pd.DataFrame]
+
+
+def select_statement(table_slice: TableSlice) -> str:
+    cols = ", ".join(quote_ident(c) for c in table_slice.columns) if table_slice.columns else "*"
+    sql = f"SELECT {cols} FROM {qualified(table_slice)}"
+    if table_slice.partition_dimensions:
+        sql += f" WHERE {_partition_where_clause(table_slice.partition_dimensions)}"
+    return sql

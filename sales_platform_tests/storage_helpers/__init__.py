@@ -1,0 +1,1 @@
+"""Helpers for the storage tests: worker processes (writer loops, readers) and scenarios."""
