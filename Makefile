@@ -13,7 +13,7 @@ SMALL_PROFILE := SALES_HISTORY_START=2024-07-01 SALES_HISTORY_END=2025-10-31 SAL
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
 install: $(BIN)/.installed
@@ -49,7 +49,8 @@ dev: install | $(DAGSTER_HOME)
 dashboard: install
 	$(BIN)/streamlit run dashboard/app.py
 
-bench: install
+bench: run browser
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python benchmarks/pipeline_benchmark.py
 	$(BIN)/python benchmarks/forecast_benchmark.py
 	$(BIN)/python benchmarks/dashboard_render.py

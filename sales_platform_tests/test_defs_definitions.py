@@ -8,7 +8,6 @@ import dagster as dg
 
 from sales_platform import tables
 from sales_platform.definitions import defs
-from sales_platform.defs.jobs import daily_sales_schedule
 from sales_platform.defs.partitions import HISTORY, daily_partitions, full_history_tags
 
 PUBLISHED_ASSETS = {
@@ -46,6 +45,7 @@ def test_jobs_of_the_public_interface_exist():
 
 
 def test_daily_schedule_is_off_by_default_and_runs_yesterday():
+    daily_sales_schedule = defs.resolve_schedule_def("daily_sales_schedule")
     assert daily_sales_schedule.default_status == dg.DefaultScheduleStatus.STOPPED
     day = daily_partitions.get_partition_keys()[-10]
     tick_time = datetime.fromisoformat(day).replace(tzinfo=UTC, hour=2) + timedelta(days=1)

@@ -22,7 +22,6 @@ daily_sales_job = dg.define_asset_job(
     "daily_sales_job",
     selection=dg.AssetSelection.assets(tables.ORDERS, tables.ORDERS_REJECTED).downstream()
     - dg.AssetSelection.assets(tables.BACKTEST, tables.BACKTEST_PREDICTIONS),
-    partitions_def=daily_partitions,
     description="Add yesterday's orders and refresh daily sales, features, model and forecast.",
 )
 
