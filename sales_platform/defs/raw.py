@@ -1,5 +1,6 @@
 """Raw layer: catalog, customers and order lines, from the synthetic shop or the user's files."""
 
+from collections.abc import Callable
 from datetime import date, timedelta
 
 import dagster as dg
@@ -33,6 +34,17 @@ def load_source_orders(
     )
 
 
+def shop_table(
+    shop: ShopSettings,
+    generate: Callable[[synthetic.ShopConfig], pd.DataFrame],
+    derive: Callable[[sources.LoadResult], pd.DataFrame],
+) -> pd.DataFrame:
+    """A catalog table: the synthetic shop's, or derived from all of the user's orders."""
+    if shop.is_synthetic():
+        return generate(shop_config(shop))
+    return derive(load_source_orders(shop, None, None))
+
+
 @dg.asset(
     group_name=RAW,
     kinds={"python", "duckdb"},
@@ -40,10 +52,7 @@ def load_source_orders(
     description="Product catalog: id, name, category, price, cost.",
 )
 def products(context: dg.AssetExecutionContext, shop: ShopSettings) -> pd.DataFrame:
-    if shop.is_synthetic():
-        df = synthetic.generate_products(shop_config(shop))
-    else:
-        df = sources.derive_products(load_source_orders(shop, None, None))
+    df = shop_table(shop, synthetic.generate_products, sources.derive_products)
     context.add_output_metadata(table_metadata(df))
     return df
 
@@ -55,10 +64,7 @@ def products(context: dg.AssetExecutionContext, shop: ShopSettings) -> pd.DataFr
     description="Customers: id, name, email, city, signup date.",
 )
 def customers(context: dg.AssetExecutionContext, shop: ShopSettings) -> pd.DataFrame:
-    if shop.is_synthetic():
-        df = synthetic.generate_customers(shop_config(shop))
-    else:
-        df = sources.derive_customers(load_source_orders(shop, None, None))
+    df = shop_table(shop, synthetic.generate_customers, sources.derive_customers)
     context.add_output_metadata(table_metadata(df))
     return df
 

@@ -39,6 +39,8 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from sales_platform.storage.connection import is_lock_error
+
 __all__ = [
     "DEFAULT_SCHEMA",
     "DatabaseBusyError",
@@ -93,17 +95,6 @@ def _split_table(table: str) -> tuple[str, str]:
     return DEFAULT_SCHEMA, table
 
 
-def _is_lock_error(exc: BaseException) -> bool:
-    msg = str(exc).lower()
-    return (
-        "could not set lock" in msg
-        or "conflicting lock" in msg
-        or "resource temporarily unavailable" in msg
-        # Same process already holds a read-write connection to this file.
-        or "different configuration" in msg
-    )
-
-
 def _is_missing_file_error(exc: BaseException) -> bool:
     msg = str(exc).lower()
     return "does not exist" in msg or "no such file" in msg
@@ -138,7 +129,7 @@ def read_connection(
                 raise DatabaseNotFoundError(
                     f"DuckDB database {str(path)!r} does not exist (yet)"
                 ) from exc
-            if not _is_lock_error(exc):
+            if not is_lock_error(exc):
                 raise
             if time.monotonic() >= deadline:
                 raise DatabaseBusyError(
