@@ -20,91 +20,26 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
+# Run as a script, only benchmarks/ is on sys.path: put the repository root there for `dashboard`.
 REPO_ROOT = Path(__file__).resolve().parents[1]
-APP = REPO_ROOT / "dashboard" / "app.py"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+from dashboard.headless import (  # noqa: E402
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    RENDERED_JS,
+    free_port,
+    serve_dashboard,
+)
+
 TARGET_S = 3.0
-
-# True once the app is idle, at least 4 KPI metrics show a value and the first chart has marks.
-# Records the moment (ms since navigation start) in window.__renderedAt.
-RENDERED_JS = """
-() => {
-  const app = document.querySelector('[data-testid="stApp"]');
-  if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
-  const values = [...document.querySelectorAll('[data-testid="stMetricValue"]')]
-    .filter(v => v.textContent.trim().length > 0);
-  if (values.length < 4) return false;
-  const marks = document.querySelector(
-    '[data-testid="stVegaLiteChart"] svg.marks .mark-line path, '
-    + '[data-testid="stVegaLiteChart"] canvas');
-  if (!marks) return false;
-  if (window.__renderedAt === undefined) window.__renderedAt = performance.now();
-  return true;
-}
-"""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(database: Path, port: int, log_path: Path) -> subprocess.Popen:
-    env = {**os.environ, "SALES_DUCKDB_PATH": str(database)}
-    cmd = [
-        sys.executable, "-m", "streamlit", "run", str(APP),
-        "--server.headless", "true",
-        "--server.address", "127.0.0.1",
-        "--server.port", str(port),
-        "--server.fileWatcherType", "none",
-        "--browser.gatherUsageStats", "false",
-        "--client.toolbarMode", "minimal",
-    ]  # fmt: skip
-    log = log_path.open("wb")
-    return subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-
-
-def wait_healthy(port: int, proc: subprocess.Popen, timeout_s: float = 60.0) -> float:
-    """Seconds until /_stcore/health answered ok."""
-    t0 = time.perf_counter()
-    url = f"http://127.0.0.1:{port}/_stcore/health"
-    while time.perf_counter() - t0 < timeout_s:
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited early with code {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=1) as resp:
-                if resp.status == 200:
-                    return time.perf_counter() - t0
-        except OSError:
-            pass
-        time.sleep(0.1)
-    raise TimeoutError(f"streamlit not healthy on port {port} after {timeout_s} s")
-
-
-def stop_server(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 def measure(
@@ -145,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         help="DuckDB file (default: $SALES_DUCKDB_PATH or data/sales.duckdb)",
     )
     parser.add_argument("--runs", type=int, default=5, help="page loads (first one is cold)")
-    parser.add_argument("--chromium", default="/usr/bin/chromium")
+    parser.add_argument("--chromium", default=str(CHROMIUM))
     parser.add_argument("--screenshot", type=Path, default=None, help="save the first load as PNG")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait per load")
     args = parser.parse_args(argv)
@@ -159,19 +94,16 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     port = free_port()
     log_path = Path(tempfile.gettempdir()) / f"dashboard_render_{port}.log"
-    proc = start_server(database, port, log_path)
+    t0 = time.perf_counter()
     try:
-        ready_s = wait_healthy(port, proc)
-        print(f"database: {database} ({database.stat().st_size / 1e6:,.1f} MB)")
-        print(f"server ready after {ready_s:.2f} s (not counted)")
-        times = measure(
-            f"http://127.0.0.1:{port}/", args.runs, args.chromium, args.screenshot, args.timeout
-        )
+        with serve_dashboard(database, log_path, port=port) as url:
+            ready_s = time.perf_counter() - t0
+            print(f"database: {database} ({database.stat().st_size / 1e6:,.1f} MB)")
+            print(f"server ready after {ready_s:.2f} s (not counted)")
+            times = measure(url, args.runs, args.chromium, args.screenshot, args.timeout)
     except Exception:
         print(f"streamlit log: {log_path}", file=sys.stderr)
         raise
-    finally:
-        stop_server(proc)
     first = times[0]
     warm = times[1:]
     verdict = "OK" if first <= TARGET_S else "SLOWER THAN TARGET"
