@@ -43,6 +43,7 @@ def sales_forecast(
         baseline = forecasting.best_baseline(backtest)
         context.log.warning(f"Quality gate failed ({gate_reason}); publishing {baseline}")
         df = forecasting.baseline_forecast(daily_sales, baseline, forecast.horizon, calibration)
+    df["date"] = pd.to_datetime(df["date"])
     df["model_version"] = sales_model.metadata()["model_version"]
     df["run_id"] = context.run.run_id
     # Timezone-naive UTC, as every timestamp in the database.
