@@ -12,8 +12,8 @@ from sales_platform.storage import DatabaseNotFoundError, query
 def summary(database: str) -> str:
     counts = query(
         database,
-        "SELECT table_name, estimated_size FROM duckdb_tables() WHERE schema_name = 'main' "
-        "ORDER BY table_name",
+        "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' "
+        "AND NOT starts_with(table_name, '_') ORDER BY table_name",
     )
     exact = {
         name: int(query(database, f'SELECT count(*) AS n FROM "{name}"')["n"].iloc[0])
