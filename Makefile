@@ -20,6 +20,7 @@ install: $(BIN)/.installed
 
 $(DAGSTER_HOME):
 	mkdir -p $@
+	touch $@/dagster.yaml
 
 run: install | $(DAGSTER_HOME)
 	$(BIN)/dagster job execute -m sales_platform.definitions -j sales_forecast_job
