@@ -7,7 +7,7 @@ Prints, on this machine, measured in one run:
   with two years already stored;
 - the daily run with 1 year and with 4 years of history stored, and their ratio.
 
-Usage: python benchmarks/pipeline_benchmark.py [--orders-per-day 13700] [--skip-scale]
+Usage: python benchmarks/pipeline_benchmark.py [--order-lines 10000000] [--skip-scale]
 Each scenario uses its own DuckDB file and DAGSTER_HOME under a temporary folder.
 """
 
@@ -25,6 +25,8 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
+
+from sales_platform import synthetic
 
 REPO = Path(__file__).resolve().parents[1]
 DAGSTER = str(Path(sys.executable).with_name("dagster"))
@@ -77,14 +79,23 @@ def daily_run(folder: Path, start: date, day: date, orders_per_day: float) -> fl
     return wall
 
 
-def order_lines(folder: Path) -> int:
+def orders_per_day_for(order_lines: int, start: date, end: date) -> float:
+    """The SALES_ORDERS_PER_DAY that gives about `order_lines` lines between start and end.
+
+    The shop grows over time, so the rate is scaled from the lines of a default-rate sample.
+    """
+    sample = len(synthetic.generate_orders(start, end, synthetic.ShopConfig(orders_per_day=1400.0)))
+    return 1400.0 * order_lines / sample
+
+
+def stored_order_lines(folder: Path) -> int:
     with duckdb.connect(str(folder / "sales.duckdb"), read_only=True) as conn:
         return conn.execute("SELECT count(*) FROM orders").fetchone()[0]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--orders-per-day", type=float, default=13_700.0)
+    parser.add_argument("--order-lines", type=int, default=10_000_000)
     parser.add_argument("--skip-scale", action="store_true", help="only the daily-run figures")
     args = parser.parse_args()
     two_years_start = LAST_DAY - timedelta(days=729)
@@ -92,9 +103,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="sales_bench_") as tmp:
         root = Path(tmp)
         if not args.skip_scale:
-            wall, peak = full_run(root / "scale", two_years_start, LAST_DAY, args.orders_per_day)
-            lines = order_lines(root / "scale")
-            print(f"full pipeline, {lines:,} order lines: {wall:.1f} s wall, {peak:.2f} GiB peak RSS")
+            rate = orders_per_day_for(args.order_lines, two_years_start, LAST_DAY)
+            wall, peak = full_run(root / "scale", two_years_start, LAST_DAY, rate)
+            lines = stored_order_lines(root / "scale")
+            print(
+                f"full pipeline, {lines:,} order lines: {wall:.1f} s wall, {peak:.2f} GiB peak RSS"
+            )
 
         daily = {}
         for years in (1, 2, 4):
