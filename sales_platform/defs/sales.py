@@ -8,7 +8,7 @@ from dagster_duckdb import DuckDBResource
 
 from sales_platform import forecasting, tables
 from sales_platform.defs.metadata import table_metadata
-from sales_platform.defs.raw import orders, products
+from sales_platform.defs.raw import products
 from sales_platform.storage import DUCKDB_POOL
 
 SALES = "sales"
@@ -45,7 +45,7 @@ ORDER BY s.series, d.date
     group_name=SALES,
     kinds={"duckdb", "sql"},
     pool=DUCKDB_POOL,
-    deps=[orders, products],
+    deps=[tables.ORDERS, products],
     freshness_policy=dg.FreshnessPolicy.time_window(
         fail_window=timedelta(hours=48), warn_window=timedelta(hours=26)
     ),

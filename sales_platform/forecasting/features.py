@@ -1,0 +1,337 @@
+"""Leakage-free features: lags, shifted rolling statistics, calendar and event flags.
+
+Two views of the same definitions:
+
+- :func:`build_features` returns the ``sales_features`` table (one row per date x series), whose
+  feature columns for day ``d`` are computed from revenue of days ``< d`` only, plus the calendar of
+  ``d`` (known in advance for any date).
+- :func:`design_matrix` builds the model's rows for (series, origin, horizon): the *state* known at
+  the origin (the same lags / rolling statistics, divided by the level at the origin) plus the
+  calendar of the *target* day. Both use :func:`state_arrays`, so the table and the model agree.
+
+Internally the sales are a dense matrix ``Y[day, series]`` (:func:`to_wide`), zero-filled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from sales_platform.calendar import calendar_features
+from sales_platform.forecasting.config import ForecastConfig
+from sales_platform.tables import TOTAL_SERIES
+
+LEVEL_FLOOR = 1.0
+"""The level a ratio is taken to is at least this (currency units): no division by zero."""
+
+YEAR = 364
+"""One year in days, a whole number of weeks so that the weekday matches."""
+
+
+@dataclass(frozen=True)
+class Panel:
+    """Daily sales as a dense matrix: ``values[i, j]`` is series ``series[j]`` on ``dates[i]``."""
+
+    dates: pd.DatetimeIndex
+    series: list[str]
+    values: np.ndarray
+
+
+def order_series(names) -> list[str]:
+    """The total first (if present), then the categories sorted by name."""
+    names = {str(n) for n in names}
+    rest = sorted(n for n in names if n != TOTAL_SERIES)
+    return ([TOTAL_SERIES] if TOTAL_SERIES in names else []) + rest
+
+
+def to_wide(daily_sales: pd.DataFrame, value: str = "revenue", series=None) -> Panel:
+    """Pivot long ``daily_sales`` (date, series, ``value``) to a dense, zero-filled :class:`Panel`.
+
+    Days between the first and last date that are missing are filled with zero (the stored table is
+    zero-filled already; this guards hand-made frames). ``series`` fixes the column order.
+    """
+    missing = {"date", "series", value} - set(daily_sales.columns)
+    if missing:
+        raise ValueError(f"daily_sales lacks column(s) {sorted(missing)}")
+    if daily_sales.empty:
+        raise ValueError("daily_sales is empty")
+    frame = daily_sales[["date", "series", value]].copy()
+    frame["date"] = pd.to_datetime(frame["date"]).dt.normalize()
+    frame["series"] = frame["series"].astype(str)
+    if frame.duplicated(["date", "series"]).any():
+        dup = frame[frame.duplicated(["date", "series"], keep=False)].head(3)
+        raise ValueError(f"daily_sales has duplicate (date, series) rows, e.g.\n{dup}")
+    wide = frame.pivot(index="date", columns="series", values=value)
+    dates = pd.date_range(wide.index.min(), wide.index.max(), freq="D", name="date")
+    names = order_series(wide.columns) if series is None else list(series)
+    absent = [s for s in names if s not in wide.columns]
+    if absent:
+        raise ValueError(f"daily_sales has no rows for series {absent}")
+    wide = wide.reindex(index=dates, columns=names).fillna(0.0)
+    values = wide.to_numpy(dtype=np.float64)
+    if not np.isfinite(values).all():
+        raise ValueError(f"daily_sales.{value} has non-finite values")
+    return Panel(dates=dates, series=names, values=values)
+
+
+def _window_mean_std(padded: np.ndarray, w: int, n_out: int, offset: int):
+    """Mean and std (ddof=1) of ``padded[i+offset-w : i+offset]`` for ``i in range(n_out)``."""
+    view = np.lib.stride_tricks.sliding_window_view(padded, w, axis=0)  # [n-w+1, S, w]
+    start = offset - w
+    win = view[start : start + n_out]
+    return win.mean(axis=-1), win.std(axis=-1, ddof=1)
+
+
+def state_arrays(
+    values: np.ndarray, config: ForecastConfig, event_days: np.ndarray | None = None
+) -> dict[str, np.ndarray]:
+    """The state known at the start of each day: arrays of shape ``[n + 1, S]``.
+
+    Row ``d`` uses ``values[:d]`` only (revenue strictly before day ``d``); row ``n`` is the state
+    after the last day, the one a forecast starts from. NaN where history is too short.
+
+    Keys: ``lag_{k}``, ``roll_mean_{w}``, ``roll_std_{w}`` and ``level``: the mean of the last
+    ``config.level_window`` days; with ``config.clean_level`` and ``event_days`` (bool ``[n]``, the
+    calendar's event days, known in advance) the mean skips event days, unless fewer than a
+    quarter of the window's days are left.
+    """
+    n, n_series = values.shape
+    pad = max(max(config.lags), max(config.windows), config.level_window)
+    padded = np.vstack([np.full((pad, n_series), np.nan), values])
+    out: dict[str, np.ndarray] = {}
+    for k in config.lags:
+        out[f"lag_{k}"] = padded[pad - k : pad - k + n + 1]
+    for w in config.windows:
+        mean, std = _window_mean_std(padded, w, n + 1, pad)
+        out[f"roll_mean_{w}"] = mean
+        out[f"roll_std_{w}"] = std
+    w = config.level_window
+    if w > 1:
+        level, _ = _window_mean_std(padded, w, n + 1, pad)
+    else:
+        level = padded[pad - 1 : pad + n].copy()
+    if config.clean_level and event_days is not None and w > 1:
+        keep = np.concatenate([np.zeros(pad), ~np.asarray(event_days[:n], dtype=bool)])
+        keep = keep.astype(np.float64)
+        kept = np.lib.stride_tricks.sliding_window_view(keep, w)[pad - w : pad - w + n + 1]
+        vals = np.lib.stride_tricks.sliding_window_view(padded * keep[:, None], w, axis=0)
+        vals = vals[pad - w : pad - w + n + 1]
+        count = kept.sum(axis=-1)
+        ok = count >= max(2, w // 4)
+        clean = vals.sum(axis=-1) / np.where(ok, count, 1.0)[:, None]
+        level = np.where(ok[:, None] & np.isfinite(level), clean, level)
+    out["level"] = level
+    if config.profile_weeks > 0:
+        out["weekday_profile"] = _weekday_profile(values, config.profile_weeks, event_days)
+    return out
+
+
+def _weekday_profile(values: np.ndarray, weeks: int, event_days: np.ndarray | None) -> np.ndarray:
+    """``P[r, s, c]``: mean of the last ``weeks`` weeks before day ``r`` on the weekday of day
+    ``r + c``, relative to the mean of all their days (event days skipped); 1 where unknown."""
+    n, n_series = values.shape
+    span = 7 * weeks
+    keep = (
+        np.ones(n)
+        if event_days is None
+        else (~np.asarray(event_days[:n], dtype=bool)).astype(float)
+    )
+    vals = np.vstack([np.zeros((span, n_series)), values * keep[:, None]])
+    cnt = np.concatenate([np.zeros(span), keep])
+    wv = np.lib.stride_tricks.sliding_window_view(vals, span, axis=0)[: n + 1]  # [n+1, S, span]
+    wc = np.lib.stride_tricks.sliding_window_view(cnt, span)[: n + 1]  # [n+1, span]
+    col_sum = wv.reshape(n + 1, n_series, weeks, 7).sum(axis=2)  # [n+1, S, 7]
+    col_cnt = wc.reshape(n + 1, weeks, 7).sum(axis=1)  # [n+1, 7]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        col_mean = col_sum / col_cnt[:, None, :]
+        overall = col_sum.sum(axis=2) / col_cnt.sum(axis=1)[:, None]  # [n+1, S]
+        prof = col_mean / overall[:, :, None]
+    # Only trust a profile built from at least half the window, with every weekday seen.
+    ok = (wc.sum(axis=1) >= span / 2)[:, None, None] & (col_cnt > 0)[:, None, :]
+    prof = np.where(ok & np.isfinite(prof), prof, 1.0)
+    return prof
+
+
+EVENT_RULES = (
+    "promotion days, public holidays, the week before Black Friday to the Friday after "
+    "Cyber Monday, 24 December to 1 January"
+)
+
+
+def event_days(names: list[str], cal: np.ndarray) -> np.ndarray:
+    """Days whose sales are distorted by a known event (see :data:`EVENT_RULES`)."""
+    c = {name: cal[:, j] for j, name in enumerate(names)}
+    month, dom = c["month"], c["day_of_month"]
+    return (
+        (c["is_promotion"] == 1)
+        | (c["is_holiday"] == 1)
+        | (c["days_to_black_friday"] <= 7)
+        | (c["days_since_black_friday"] <= 7)
+        | ((month == 12) & (dom >= 24))
+        | ((month == 1) & (dom == 1))
+    )
+
+
+def calendar_matrix(dates: pd.DatetimeIndex, country: str) -> tuple[list[str], np.ndarray]:
+    """Calendar feature names and a float matrix ``[len(dates), n_features]``."""
+    cal = calendar_features(dates, country=country)
+    return [str(c) for c in cal.columns], cal.to_numpy(dtype=np.float64)
+
+
+def build_features(daily_sales: pd.DataFrame, config: ForecastConfig | None = None) -> pd.DataFrame:
+    """The ``sales_features`` table: one row per date x series.
+
+    Columns: ``date``, ``series``, ``revenue`` (the target), ``series_id`` (position of the series
+    in :func:`order_series`), ``lag_{k}`` for every ``config.lags``, ``roll_mean_{w}`` and
+    ``roll_std_{w}`` for every ``config.windows`` (over the ``w`` days *before* the date), ``level``
+    (the clean mean of the ``config.level_window`` days before the date, see
+    :func:`state_arrays`), ``weekday_profile`` (the series' weekday profile for the date's weekday,
+    from the ``config.profile_weeks`` weeks before it) and the calendar / event features of the
+    date (``calendar_features``). The model's target is ``revenue / (level * weekday_profile)``.
+
+    No leakage: every feature of day ``d`` is computed from revenue of days before ``d`` and from
+    the calendar; changing revenue on or after ``d`` never changes them. Early rows, whose window
+    reaches before the first day, are NaN.
+    """
+    config = config or ForecastConfig()
+    panel = to_wide(daily_sales)
+    n, n_series = panel.values.shape
+    cal_names, cal = calendar_matrix(panel.dates, config.country)
+    state = state_arrays(panel.values, config, event_days(cal_names, cal))
+    columns: dict[str, np.ndarray] = {
+        "date": np.repeat(panel.dates.values, n_series),
+        "series": np.tile(np.array(panel.series, dtype=object), n),
+        "revenue": panel.values.reshape(-1),
+        "series_id": np.tile(np.arange(n_series, dtype=np.int64), n),
+    }
+    for name, arr in state.items():
+        if name == "weekday_profile":  # the profile of the row's own weekday
+            arr = arr[:, :, 0]
+        columns[name] = arr[:n].reshape(-1)
+    for j, name in enumerate(cal_names):
+        columns[name] = np.repeat(cal[:, j], n_series).astype(np.int64)
+    frame = pd.DataFrame(columns)
+    frame["date"] = pd.to_datetime(frame["date"]).dt.date
+    return frame
+
+
+def feature_names(config: ForecastConfig, cal_names: list[str]) -> list[str]:
+    """The model's feature columns, in order (``cal_names``: all ``calendar_features`` columns)."""
+    names = ["series_id", "horizon", *cal_names]
+    names += [f"lag_{k}" for k in config.lags] if config.use_lags else []
+    for w in config.windows:
+        names += [f"roll_mean_{w}", f"roll_std_{w}"]
+    names += [f"same_weekday_{j + 1}" for j in range(config.seasonal_lags)]
+    names += ["weekday_profile"] if config.profile_weeks > 0 else []
+    names += ["level_growth_28"]
+    if config.yearly:
+        names += ["last_year", "level_growth_year", "year_shape"]
+    return names
+
+
+def design_matrix(
+    values: np.ndarray,
+    cal_names: list[str],
+    cal: np.ndarray,
+    origins: np.ndarray,
+    horizons: np.ndarray,
+    config: ForecastConfig,
+    state: dict[str, np.ndarray] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The model's rows for every (origin, horizon) pair and every series.
+
+    ``values[:o + 1]`` is what is known at origin ``o`` (a row index of ``values``); the target day
+    is ``t = o + h``. ``cal`` has a row for every day index up to ``max(origins + horizons)``.
+    ``origins`` and ``horizons`` are equal-length int arrays of pairs. Returns ``X`` (float64,
+    rows ordered pair-major then series) and ``base`` (the denominator of the target per row: the
+    level at the origin, times the target weekday's profile if ``config.profile_in_target``).
+    Only ``values[:o + 1]`` enters a row of origin ``o``: no leakage by construction.
+    """
+    n, n_series = values.shape
+    if state is None:
+        state = state_arrays(values, config, event_days(cal_names, cal[:n]))
+    origins = np.asarray(origins, dtype=np.int64)
+    horizons = np.asarray(horizons, dtype=np.int64)
+    targets = origins + horizons
+    s_idx = origins + 1  # state row of the day after the origin: data up to the origin
+    m = len(origins)
+
+    level = np.maximum(np.nan_to_num(state["level"][s_idx], nan=LEVEL_FLOOR), LEVEL_FLOOR)  # [m, S]
+    norm = level if config.target_transform != "none" else np.ones_like(level)
+    if config.profile_weeks > 0:
+        profile = state["weekday_profile"][s_idx, :, (horizons - 1) % 7]  # [m, S]
+    else:
+        profile = np.ones_like(level)
+    base = level * profile if config.profile_in_target else level
+
+    cols: list[np.ndarray] = []
+    cols.append(np.broadcast_to(np.arange(n_series, dtype=np.float64), (m, n_series)))
+    cols.append(np.broadcast_to(horizons[:, None].astype(np.float64), (m, n_series)))
+    cal_rows = cal[targets]  # [m, C]
+    for j in range(cal.shape[1]):
+        cols.append(np.broadcast_to(cal_rows[:, j : j + 1], (m, n_series)))
+    for k in config.lags if config.use_lags else ():
+        cols.append(state[f"lag_{k}"][s_idx] / norm)
+    for w in config.windows:
+        cols.append(state[f"roll_mean_{w}"][s_idx] / norm)
+        cols.append(state[f"roll_std_{w}"][s_idx] / norm)
+    # Same weekday as the target, in the most recent weeks observed by the origin.
+    weeks_back = -(-horizons // 7)  # ceil(h / 7)
+    for j in range(config.seasonal_lags):
+        idx = targets - 7 * (weeks_back + j)
+        ok = idx >= 0
+        vals = np.full((m, n_series), np.nan)
+        vals[ok] = values[idx[ok]]
+        cols.append(vals / norm)
+    if config.profile_weeks > 0:
+        cols.append(profile)
+    prev = s_idx - 28
+    ok = prev >= 0
+    growth = np.full((m, n_series), np.nan)
+    growth[ok] = level[ok] / np.maximum(state["level"][prev[ok]], LEVEL_FLOOR)
+    cols.append(growth)
+    if config.yearly:
+        idx = targets - YEAR
+        prev = s_idx - YEAR
+        ok = (idx >= 0) & (prev >= 0)
+        last_year = np.full((m, n_series), np.nan)
+        year_growth = np.full((m, n_series), np.nan)
+        if ok.any():
+            prev_level = np.maximum(state["level"][prev[ok]], LEVEL_FLOOR)  # NaN stays NaN
+            last_year[ok] = values[idx[ok]] / prev_level
+            year_growth[ok] = level[ok] / prev_level
+        cols.append(last_year)
+        cols.append(year_growth)
+        # Last year's seasonal change from the origin to the target day: the (clean) level of
+        # the 4 weeks centred on the target day a year ago over the level at the origin a year ago.
+        r1 = targets - YEAR + 14
+        r0 = s_idx - YEAR
+        ok = (r0 >= 0) & (r1 >= 0)
+        shape = np.full((m, n_series), np.nan)
+        if ok.any():
+            shape[ok] = state["level"][r1[ok]] / np.maximum(state["level"][r0[ok]], LEVEL_FLOOR)
+        cols.append(shape)
+    X = np.stack([np.asarray(c, dtype=np.float64) for c in cols], axis=-1)  # [m, S, F]
+    return X.reshape(m * n_series, -1), base.reshape(-1)
+
+
+def transform_target(y: np.ndarray, level: np.ndarray, kind: str) -> np.ndarray:
+    """Revenue to the model's target scale (``ratio``: y / level; ``log_ratio``: its log)."""
+    if kind == "ratio":
+        return y / level
+    if kind == "log_ratio":
+        return np.log1p(y) - np.log1p(level)
+    return y
+
+
+def inverse_target(z: np.ndarray, level: np.ndarray, kind: str) -> np.ndarray:
+    """Inverse of :func:`transform_target`, clipped at zero."""
+    if kind == "ratio":
+        out = z * level
+    elif kind == "log_ratio":
+        out = np.expm1(z + np.log1p(level))
+    else:
+        out = z
+    return np.maximum(out, 0.0)

@@ -1,0 +1,186 @@
+"""Prediction intervals calibrated on out-of-sample backtest residuals (normalized split conformal).
+
+For each model, every out-of-sample backtest prediction gives a *relative* residual
+``r = (actual - forecast) / max(forecast, 1)``: errors of revenue grow with its level (a Black
+Friday forecast is four times a normal day's and so is its error), so relative residuals are close
+to exchangeable across days and series. Their spread still differs by series (a small category
+is noisier than the total) and grows with the horizon, so ``r`` is normalized::
+
+    z = r / (scale[series] * profile[horizon bucket])
+
+with ``scale[series]`` = mean |r| of the series and ``profile[bucket]`` = mean |r| / scale of
+the bucket over all series (horizon buckets 1-7, 8-14, 15-21, 22+ days). The interval of level
+``1 - a`` is ``forecast * (1 + scale * profile * [q_lo, q_hi])`` where ``q_lo``/``q_hi`` are the
+``a/2`` and ``1 - a/2`` empirical quantiles of ``z`` (pooled over series and horizons, with the
+split-conformal finite-sample correction), so intervals may be asymmetric. Lower bounds are
+clipped at zero (revenue is not negative).
+
+Intervals are built per series around the coherent (reconciled) point forecasts; the bounds are
+not additive across series (quantiles are not), which is as far as coherence goes for intervals.
+
+:meth:`IntervalCalibration.from_predictions` builds one from the stored ``backtest_predictions``
+table, so the forecast asset can read it back from DuckDB.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+LEVELS = {"80": 0.80, "95": 0.95}
+DEFAULT_BUCKETS = (1, 8, 15, 22)
+"""Horizon buckets by their first step: 1-7, 8-14, 15-21 and 22+ days ahead."""
+SCALE_FLOOR = 1.0
+INTERVAL_COLUMNS = ["lower_80", "upper_80", "lower_95", "upper_95"]
+FORECAST_FRAME_COLUMNS = ["date", "series", "horizon", "forecast", *INTERVAL_COLUMNS, "method"]
+
+
+def _conformal_quantile(z: np.ndarray, level: float) -> float:
+    """The ``level`` quantile of ``z``, split-conformal corrected: ``ceil((n+1) level) / n``."""
+    n = z.size
+    adjusted = min(1.0, np.ceil((n + 1) * level) / n)
+    return float(np.quantile(z, adjusted, method="higher"))
+
+
+@dataclass
+class IntervalCalibration:
+    """Per model: series scales, a horizon profile and the normalized residual quantiles."""
+
+    models: dict[str, dict] = field(default_factory=dict)
+    buckets: tuple[int, ...] = DEFAULT_BUCKETS
+
+    @classmethod
+    def from_predictions(
+        cls, predictions: pd.DataFrame, buckets: tuple[int, ...] = DEFAULT_BUCKETS
+    ) -> IntervalCalibration:
+        """Calibrate from out-of-sample predictions (the ``backtest_predictions`` table).
+
+        Uses the columns ``model``, ``series``, ``horizon``, ``actual`` and ``forecast``; rows
+        with a missing actual or forecast are ignored.
+        """
+        need = {"model", "series", "horizon", "actual", "forecast"}
+        missing = need - set(predictions.columns)
+        if missing:
+            raise ValueError(f"predictions lack column(s) {sorted(missing)}")
+        models: dict[str, dict] = {}
+        frame = predictions.dropna(subset=["actual", "forecast"])
+        for model, g in frame.groupby("model", sort=True):
+            models[str(model)] = _calibrate(g, buckets)
+        return cls(models=models, buckets=tuple(buckets))
+
+    def has(self, model: str) -> bool:
+        return model in self.models
+
+    def bounds(self, model: str, series: str, horizons, forecasts) -> dict[str, np.ndarray]:
+        """``lower_80, upper_80, lower_95, upper_95`` of one series (NaN for an unknown model)."""
+        h = np.asarray(horizons, dtype=np.int64)
+        f = np.asarray(forecasts, dtype=np.float64)
+        if model not in self.models:
+            return {c: np.full(f.shape, np.nan) for c in INTERVAL_COLUMNS}
+        cal = self.models[model]
+        scale = cal["series_scale"].get(str(series), cal["default_scale"])
+        bucket = np.searchsorted(np.asarray(self.buckets), h, side="right") - 1
+        profile = np.asarray(cal["bucket_profile"])[np.clip(bucket, 0, len(self.buckets) - 1)]
+        spread = np.maximum(f, SCALE_FLOOR) * scale * profile
+        out = {}
+        for name in LEVELS:
+            lo, hi = cal["quantiles"][name]
+            out[f"lower_{name}"] = np.maximum(f + spread * lo, 0.0)
+            out[f"upper_{name}"] = np.maximum(f + spread * hi, 0.0)
+        return out
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per model and series: scale and the 80%/95% relative bounds (first bucket)."""
+        rows = []
+        for model, cal in self.models.items():
+            for series, scale in cal["series_scale"].items():
+                rows.append(
+                    {
+                        "model": model,
+                        "series": series,
+                        "n": cal["series_n"][series],
+                        "scale": scale,
+                        **{
+                            f"{side}_{name}": scale * q
+                            for name, (lo, hi) in cal["quantiles"].items()
+                            for side, q in (("rel_lower", lo), ("rel_upper", hi))
+                        },
+                    }
+                )
+        return pd.DataFrame(rows)
+
+
+def _calibrate(g: pd.DataFrame, buckets: tuple[int, ...]) -> dict:
+    actual = g["actual"].to_numpy(dtype=np.float64)
+    forecast = g["forecast"].to_numpy(dtype=np.float64)
+    series = g["series"].astype(str).to_numpy()
+    horizon = g["horizon"].to_numpy(dtype=np.int64)
+    r = (actual - forecast) / np.maximum(forecast, SCALE_FLOOR)
+    abs_r = np.abs(r)
+    default_scale = max(float(abs_r.mean()), 1e-9)
+    series_scale, series_n = {}, {}
+    for s in np.unique(series):
+        mask = series == s
+        series_scale[str(s)] = max(float(abs_r[mask].mean()), 1e-9)
+        series_n[str(s)] = int(mask.sum())
+    row_scale = np.array([series_scale[s] for s in series])
+    u = abs_r / row_scale
+    bucket = np.clip(np.searchsorted(np.asarray(buckets), horizon, side="right") - 1, 0, None)
+    profile = []
+    for b in range(len(buckets)):
+        mask = bucket == b
+        profile.append(float(u[mask].mean()) if mask.sum() >= 10 else 1.0)
+    profile = [max(p, 1e-6) for p in profile]
+    z = r / (row_scale * np.asarray(profile)[bucket])
+    quantiles = {}
+    for name, level in LEVELS.items():
+        a = 1.0 - level
+        hi = _conformal_quantile(z, 1.0 - a / 2)
+        lo = -_conformal_quantile(-z, 1.0 - a / 2)
+        quantiles[name] = [lo, hi]
+    return {
+        "series_scale": series_scale,
+        "series_n": series_n,
+        "default_scale": default_scale,
+        "bucket_profile": profile,
+        "quantiles": quantiles,
+        "n": int(len(z)),
+    }
+
+
+def forecast_frame(
+    last_date,
+    series: list[str],
+    values: np.ndarray,
+    method: str,
+    calibration: IntervalCalibration | None,
+    calibration_model: str | None = None,
+) -> pd.DataFrame:
+    """The forecast table for ``values [horizon, n_series]`` starting the day after ``last_date``.
+
+    Columns :data:`FORECAST_FRAME_COLUMNS`; rows ordered by date, then series.
+    """
+    horizon, n_series = values.shape
+    start = pd.Timestamp(last_date).normalize() + pd.Timedelta(days=1)
+    dates = pd.date_range(start, periods=horizon, freq="D")
+    steps = np.arange(1, horizon + 1)
+    lookup = calibration_model or method
+    bounds = {c: np.full((horizon, n_series), np.nan) for c in INTERVAL_COLUMNS}
+    if calibration is not None:
+        for j, s in enumerate(series):
+            b = calibration.bounds(lookup, s, steps, values[:, j])
+            for c in INTERVAL_COLUMNS:
+                bounds[c][:, j] = b[c]
+    frame = pd.DataFrame(
+        {
+            "date": np.repeat(dates.date, n_series),
+            "series": np.tile(np.array(series, dtype=object), horizon),
+            "horizon": np.repeat(steps, n_series).astype(np.int64),
+            "forecast": values.reshape(-1),
+            **{c: bounds[c].reshape(-1) for c in INTERVAL_COLUMNS},
+            "method": method,
+        }
+    )
+    return frame[FORECAST_FRAME_COLUMNS]

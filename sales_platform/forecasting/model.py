@@ -1,0 +1,302 @@
+"""The forecaster: one global RandomForestRegressor over the total and every category.
+
+- Target: revenue relative to a seasonal baseline known at the origin: the series' *clean* level
+  (mean of the last 28 days, known event days skipped) times its weekday profile (26 weeks) for
+  the target's weekday. Growth lives in the level, so the trees never extrapolate a trend; they
+  learn what is left (season, events, holidays, momentum), pooled over all series.
+- Strategy ``recursive`` (default): a one-step forest iterated over the horizon; every step's
+  lags, rolling statistics, level and profile are recomputed from the history extended by the
+  earlier *predictions* (never actuals after the origin); every step's calendar features are
+  those of its own target day. ``direct``: one forest for all horizons, the horizon a feature,
+  each row pairing the state at the origin with the calendar of its target day.
+- Coherence: base forecasts are reconciled (``config.reconciliation``, default MinT-diagonal
+  ``wls``) so that the categories add up to the total exactly.
+- Reproducible: the forest is seeded and predictions sum the trees in a fixed order (one thread),
+  so the same data and config give bit-identical forecasts, whatever ``n_jobs``.
+
+:class:`FittedForecaster` holds only a scikit-learn estimator and builtins, so ``skops.io.dumps``
+stores it and ``skops.io.loads(data, trusted=TRUSTED_TYPES)`` loads it back.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+from sklearn.ensemble import RandomForestRegressor
+
+from sales_platform.forecasting.config import ForecastConfig
+from sales_platform.forecasting.features import (
+    YEAR,
+    Panel,
+    calendar_matrix,
+    design_matrix,
+    event_days,
+    feature_names,
+    inverse_target,
+    state_arrays,
+    to_wide,
+    transform_target,
+)
+from sales_platform.forecasting.intervals import IntervalCalibration, forecast_frame
+from sales_platform.forecasting.reconciliation import reconcile
+from sales_platform.tables import TOTAL_SERIES
+
+MODEL_VERSION = "rf-global-1.0"
+"""Version of the forecasting code: bump when features or the model change meaning."""
+METHOD = "random_forest"
+"""``method`` of the model's forecasts and ``model`` of its backtest rows."""
+
+TRUSTED_TYPES: list[str] = [
+    "sales_platform.forecasting.model.FittedForecaster",
+    "sklearn.ensemble._forest.RandomForestRegressor",
+    "sklearn.tree._classes.DecisionTreeRegressor",
+    "sklearn.tree._tree.Tree",
+]
+"""Types a stored :class:`FittedForecaster` is made of: pass as ``skops.io.loads(trusted=...)``."""
+
+
+class FittedForecaster:
+    """A fitted global forest plus everything a forecast needs.
+
+    Attributes are builtins, NumPy-free scalars and one scikit-learn estimator only (skops-safe):
+    ``estimator``, ``config`` (dict of :class:`ForecastConfig`), ``series`` (total first),
+    ``feature_names``, ``calendar_columns``, ``train_start`` / ``train_end`` (ISO dates of the first
+    and last target day of the training rows), ``data_start`` / ``data_end`` (the history seen),
+    ``n_train_rows``, ``fit_seconds``, ``model_version``, ``method``.
+    """
+
+    def __init__(
+        self,
+        estimator: RandomForestRegressor,
+        config: dict,
+        series: list[str],
+        feature_names: list[str],
+        calendar_columns: list[str],
+        train_start: str,
+        train_end: str,
+        data_start: str,
+        data_end: str,
+        n_train_rows: int,
+        fit_seconds: float,
+        model_version: str = MODEL_VERSION,
+        method: str = METHOD,
+    ) -> None:
+        self.estimator = estimator
+        self.config = dict(config)
+        self.series = list(series)
+        self.feature_names = list(feature_names)
+        self.calendar_columns = list(calendar_columns)
+        self.train_start = str(train_start)
+        self.train_end = str(train_end)
+        self.data_start = str(data_start)
+        self.data_end = str(data_end)
+        self.n_train_rows = int(n_train_rows)
+        self.fit_seconds = float(fit_seconds)
+        self.model_version = str(model_version)
+        self.method = str(method)
+
+    @property
+    def forecast_config(self) -> ForecastConfig:
+        return ForecastConfig.from_dict(self.config)
+
+    def feature_importances(self, top_n: int | None = None) -> dict[str, float]:
+        """Impurity-based importances, largest first."""
+        imp = self.estimator.feature_importances_
+        order = np.argsort(-imp, kind="stable")
+        if top_n is not None:
+            order = order[:top_n]
+        return {self.feature_names[i]: round(float(imp[i]), 6) for i in order}
+
+    def metadata(self, top_n: int = 10) -> dict:
+        """Builtins only: params, features, top-N importances, training window, version, timing."""
+        params = {
+            k: (v if isinstance(v, (int, float, str, bool, type(None))) else str(v))
+            for k, v in self.estimator.get_params().items()
+        }
+        return {
+            "model_version": self.model_version,
+            "method": self.method,
+            "strategy": self.config["strategy"],
+            "target_transform": self.config["target_transform"],
+            "reconciliation": self.config["reconciliation"],
+            "horizon": int(self.config["horizon"]),
+            "params": params,
+            "config": self.config,
+            "series": self.series,
+            "features": self.feature_names,
+            "feature_importances": self.feature_importances(top_n),
+            "training_rows": self.n_train_rows,
+            "training_window_start": self.train_start,
+            "training_window_end": self.train_end,
+            "history_start": self.data_start,
+            "history_end": self.data_end,
+            "fit_seconds": round(self.fit_seconds, 3),
+        }
+
+    def __repr__(self) -> str:
+        return (
+            f"FittedForecaster({self.method}, {self.config['strategy']}, "
+            f"{len(self.series)} series, trained {self.train_start}..{self.train_end})"
+        )
+
+
+def _make_estimator(config: ForecastConfig) -> RandomForestRegressor:
+    return RandomForestRegressor(
+        n_estimators=config.n_estimators,
+        max_depth=config.max_depth,
+        min_samples_leaf=config.min_samples_leaf,
+        max_features=config.max_features,
+        max_samples=config.max_samples if config.bootstrap else None,
+        bootstrap=config.bootstrap,
+        random_state=config.random_state,
+        n_jobs=config.n_jobs,
+    )
+
+
+def _predict(estimator: RandomForestRegressor, X: np.ndarray) -> np.ndarray:
+    """Deterministic prediction: trees summed in a fixed order (threads would reorder the sum)."""
+    n_jobs = estimator.n_jobs
+    try:
+        estimator.n_jobs = 1
+        return estimator.predict(X)
+    finally:
+        estimator.n_jobs = n_jobs
+
+
+def _calendar(dates: pd.DatetimeIndex, extra_days: int, country: str):
+    full = pd.date_range(dates[0], periods=len(dates) + extra_days, freq="D")
+    return calendar_matrix(full, country)
+
+
+def training_pairs(n: int, config: ForecastConfig) -> tuple[np.ndarray, np.ndarray]:
+    """(origin, horizon) pairs of the training rows for ``n`` days of history.
+
+    An origin needs ``config.warmup_days`` days of history before its next day; the target day
+    ``origin + h`` must be observed and fall within the last ``config.max_train_days`` days.
+    """
+    max_h = config.horizon if config.strategy == "direct" else 1
+    first_origin = config.warmup_days - 1
+    # Every ``origin_stride``-th origin, counted back from the last one (rows of neighbouring
+    # origins share their target days and are nearly duplicates for the direct model).
+    origins = np.arange(n - 2, first_origin - 1, -config.origin_stride)[::-1]
+    if origins.size == 0:
+        return origins, origins
+    o, h = np.meshgrid(origins, np.arange(1, max_h + 1), indexing="ij")
+    o, h = o.reshape(-1), h.reshape(-1)
+    t = o + h
+    keep = (t <= n - 1) & (t >= n - config.max_train_days)
+    return o[keep], h[keep]
+
+
+def fit_forecaster(
+    features: pd.DataFrame, config: ForecastConfig | None = None
+) -> FittedForecaster:
+    """Fit the global forest on the ``sales_features`` table (or ``daily_sales``).
+
+    Only ``date``, ``series`` and ``revenue`` are read: the design rows are rebuilt with the same
+    leakage-free state definitions as :func:`~sales_platform.forecasting.features.build_features`,
+    because a direct row pairs the state at the origin with the calendar of a later target day.
+    """
+    config = config or ForecastConfig()
+    start = time.perf_counter()
+    panel = to_wide(features)
+    n, n_series = panel.values.shape
+    origins, horizons = training_pairs(n, config)
+    if origins.size < 30:
+        raise ValueError(
+            f"not enough history to fit: {n} days, the model needs more than "
+            f"{config.warmup_days + 30} (warm-up {config.warmup_days} days)"
+        )
+    cal_names, cal = _calendar(panel.dates, config.horizon, config.country)
+    X, level = design_matrix(panel.values, cal_names, cal, origins, horizons, config)
+    y = panel.values[origins + horizons].reshape(-1)
+    target = transform_target(y, level, config.target_transform)
+    estimator = _make_estimator(config)
+    estimator.fit(X.astype(np.float32), target)
+    targets = origins + horizons
+    return FittedForecaster(
+        estimator=estimator,
+        config=config.to_dict(),
+        series=panel.series,
+        feature_names=feature_names(config, cal_names),
+        calendar_columns=cal_names,
+        train_start=panel.dates[int(targets.min())].date().isoformat(),
+        train_end=panel.dates[int(targets.max())].date().isoformat(),
+        data_start=panel.dates[0].date().isoformat(),
+        data_end=panel.dates[-1].date().isoformat(),
+        n_train_rows=int(X.shape[0]),
+        fit_seconds=time.perf_counter() - start,
+    )
+
+
+def predict_panel(model: FittedForecaster, panel: Panel, horizon: int | None = None) -> np.ndarray:
+    """Coherent point forecasts ``[horizon, n_series]`` (series in ``model.series`` order)."""
+    config = model.forecast_config
+    horizon = int(horizon or config.horizon)
+    values = panel.values
+    n, n_series = values.shape
+    if n < config.warmup_days:
+        raise ValueError(f"need at least {config.warmup_days} days of history, got {n}")
+    if config.strategy == "direct":
+        if horizon > config.horizon:
+            raise ValueError(
+                f"the direct model was trained for {config.horizon} days ahead, asked for {horizon}"
+            )
+        cal_names, cal = _calendar(panel.dates, horizon, config.country)
+        origins = np.full(horizon, n - 1)
+        steps = np.arange(1, horizon + 1)
+        X, level = design_matrix(values, cal_names, cal, origins, steps, config)
+        z = _predict(model.estimator, X.astype(np.float32))
+        base = inverse_target(z, level, config.target_transform).reshape(horizon, n_series)
+    else:
+        base = _recursive(model, config, panel, horizon)
+    total = model.series.index(TOTAL_SERIES) if TOTAL_SERIES in model.series else None
+    return reconcile(base, total, config.reconciliation)
+
+
+def _recursive(model: FittedForecaster, config: ForecastConfig, panel: Panel, horizon: int):
+    """Iterate the one-step model: each step's lags use earlier predictions, never actuals."""
+    values = panel.values
+    n, n_series = values.shape
+    # Enough tail for every feature: last year's level and the weekday profile's window.
+    keep = min(n, max(YEAR + config.warmup_days, 7 * config.profile_weeks) + 8)
+    ext = np.vstack([values[n - keep :], np.zeros((horizon, n_series))])
+    tail_dates = panel.dates[n - keep :]
+    cal_names, cal = _calendar(tail_dates, horizon, config.country)
+    events = event_days(cal_names, cal)
+    out = np.empty((horizon, n_series))
+    for step in range(horizon):
+        o = keep - 1 + step
+        state = state_arrays(ext[: o + 1], config, events[: o + 1])
+        X, level = design_matrix(
+            ext[: o + 1], cal_names, cal, np.array([o]), np.array([1]), config, state=state
+        )
+        z = _predict(model.estimator, X.astype(np.float32))
+        pred = inverse_target(z, level, config.target_transform)
+        ext[o + 1] = pred
+        out[step] = pred
+    return out
+
+
+def forecast(
+    model: FittedForecaster,
+    daily_sales: pd.DataFrame,
+    calibration: IntervalCalibration | None = None,
+    horizon: int | None = None,
+) -> pd.DataFrame:
+    """Forecast the ``horizon`` days after the last date of ``daily_sales`` for every series.
+
+    Columns ``date, series, horizon, forecast, lower_80, upper_80, lower_95, upper_95, method``
+    (method ``random_forest``); rows ordered by date, then series. Intervals come from
+    ``calibration`` (the backtest's :class:`IntervalCalibration`), NaN without one. The categories'
+    forecasts add up to the total's.
+    """
+    present = set(daily_sales["series"].astype(str).unique())
+    unknown = sorted(present - set(model.series))
+    if unknown:
+        raise ValueError(f"series {unknown} were not in the training data of the model; refit it")
+    panel = to_wide(daily_sales, series=model.series)
+    values = predict_panel(model, panel, horizon)
+    return forecast_frame(panel.dates[-1], model.series, values, model.method, calibration)

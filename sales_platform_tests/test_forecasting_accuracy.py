@@ -1,0 +1,102 @@
+"""score_forecasts on a hand-made example, and interval calibration on known residuals."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sales_platform import tables
+from sales_platform.forecasting import IntervalCalibration, score_forecasts
+
+
+def _history() -> pd.DataFrame:
+    rows = [
+        # run r1 made on 2025-01-01: days 2 and 3 at horizons 1 and 2
+        ("r1", "2025-01-02", "total", 1, 100.0, 90.0, 110.0, 80.0, 120.0),
+        ("r1", "2025-01-03", "total", 2, 100.0, 90.0, 110.0, 80.0, 120.0),
+        # run r2 made on 2025-01-02: days 3 and 4 (day 4 has no actual yet)
+        ("r2", "2025-01-03", "total", 1, 130.0, 125.0, 135.0, 115.0, 145.0),
+        ("r2", "2025-01-04", "total", 2, 100.0, 90.0, 110.0, 80.0, 120.0),
+        ("r1", "2025-01-02", "Alpha", 1, 10.0, np.nan, np.nan, np.nan, np.nan),
+    ]
+    cols = ["run_id", "date", "series", "horizon", "forecast"]
+    cols += ["lower_80", "upper_80", "lower_95", "upper_95"]
+    frame = pd.DataFrame(rows, columns=cols)
+    frame["date"] = pd.to_datetime(frame["date"])
+    return frame
+
+
+def _actuals() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "date": pd.to_datetime(["2025-01-02", "2025-01-03", "2025-01-02"]),
+            "series": ["total", "total", "Alpha"],
+            "revenue": [105.0, 140.0, 0.0],
+        }
+    )
+
+
+def test_score_forecasts_hand_computed() -> None:
+    hist = pd.concat([_history(), _history().head(1)])  # a duplicated row of run r1
+    out = score_forecasts(hist, _actuals())
+    assert list(out.columns) == list(tables.COLUMNS[tables.FORECAST_ACCURACY])
+    out = out.set_index(["series", "horizon"])
+    # total, horizon 1: r1 day 2 (100 vs 105) and r2 day 3 (130 vs 140)
+    h1 = out.loc[("total", 1)]
+    assert h1["forecasts"] == 2
+    assert h1["mae"] == pytest.approx((5 + 10) / 2)
+    assert h1["mape"] == pytest.approx((100 * 5 / 105 + 100 * 10 / 140) / 2)
+    assert h1["bias"] == pytest.approx((-5 - 10) / 2)
+    assert h1["coverage_80"] == pytest.approx(0.5)  # 105 in [90, 110]; 140 not in [125, 135]
+    assert h1["coverage_95"] == pytest.approx(1.0)  # 140 in [115, 145]
+    # total, horizon 2: only r1 day 3 (100 vs 140); day 4 has no actual yet.
+    h2 = out.loc[("total", 2)]
+    assert h2["forecasts"] == 1 and h2["mae"] == pytest.approx(40.0)
+    assert h2["coverage_80"] == 0.0 and h2["coverage_95"] == 0.0
+    # Alpha: actual 0 gives no MAPE, no bounds give no coverage.
+    alpha = out.loc[("Alpha", 1)]
+    assert alpha["mae"] == pytest.approx(10.0)
+    assert math.isnan(alpha["mape"]) and math.isnan(alpha["coverage_80"])
+    assert out.index.get_level_values("series")[0] == "total"
+
+
+def test_score_forecasts_empty_inputs() -> None:
+    out = score_forecasts(_history().iloc[0:0], _actuals())
+    assert out.empty and list(out.columns) == list(tables.COLUMNS[tables.FORECAST_ACCURACY])
+    future_only = _history()[_history()["date"] == "2025-01-04"]
+    assert score_forecasts(future_only, _actuals()).empty
+
+
+def test_calibrated_intervals_cover_new_draws_at_their_level() -> None:
+    rng = np.random.default_rng(1)
+    n = 3000
+    forecast = rng.uniform(500, 5000, n)
+    horizon = np.tile(np.arange(1, 31), n // 30)
+    noise = 0.05 + 0.002 * horizon  # the error grows with the horizon
+    preds = pd.DataFrame(
+        {
+            "model": "m",
+            "series": np.where(np.arange(n) % 2 == 0, "a", "b"),
+            "horizon": horizon,
+            "forecast": forecast,
+            "actual": forecast * (1 + noise * rng.standard_normal(n)),
+        }
+    )
+    cal = IntervalCalibration.from_predictions(preds)
+    fresh = forecast * (1 + noise * rng.standard_normal(n))
+    for level, lo, hi in (("80", 0.77, 0.83), ("95", 0.93, 0.97)):
+        inside = 0
+        for s in ("a", "b"):
+            mask = preds["series"].to_numpy() == s
+            b = cal.bounds("m", s, horizon[mask], forecast[mask])
+            inside += int(
+                ((fresh[mask] >= b[f"lower_{level}"]) & (fresh[mask] <= b[f"upper_{level}"])).sum()
+            )
+        assert lo <= inside / n <= hi
+    far = cal.bounds("m", "a", [1, 30], [1000.0, 1000.0])
+    assert far["upper_95"][1] - far["lower_95"][1] > far["upper_95"][0] - far["lower_95"][0]
+    unknown = cal.bounds("other", "a", [1], [1000.0])
+    assert np.isnan(unknown["lower_80"]).all()

@@ -1,0 +1,167 @@
+"""The global forest: forecast frame, coherence, reproducibility, skops storage, no look-ahead."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import skops.io as sio
+
+from sales_platform.forecasting import (
+    MODEL_VERSION,
+    TRUSTED_TYPES,
+    ForecastConfig,
+    build_features,
+    fit_forecaster,
+    forecast,
+)
+from sales_platform.forecasting.features import to_wide
+from sales_platform.forecasting.intervals import FORECAST_FRAME_COLUMNS
+from sales_platform.forecasting.model import predict_panel
+from sales_platform.tables import TOTAL_SERIES
+from sales_platform_tests.test_forecasting_features import toy_daily_sales
+
+CONFIG = ForecastConfig(n_estimators=10, n_jobs=1, horizon=14)
+
+
+@pytest.fixture(scope="module")
+def daily() -> pd.DataFrame:
+    return toy_daily_sales(days=400)
+
+
+@pytest.fixture(scope="module")
+def model(daily):
+    return fit_forecaster(build_features(daily, CONFIG), CONFIG)
+
+
+def test_forecast_frame(model, daily) -> None:
+    frame = forecast(model, daily, None)
+    assert list(frame.columns) == FORECAST_FRAME_COLUMNS
+    assert len(frame) == 14 * 4
+    assert set(frame["series"]) == set(daily["series"])
+    assert (frame["method"] == "random_forest").all()
+    first = pd.Timestamp(daily["date"].max()) + pd.Timedelta(days=1)
+    assert frame["date"].min() == first.date()
+    assert (
+        frame.groupby("series")["horizon"].apply(list).map(lambda h: h == list(range(1, 15))).all()
+    )
+    assert (frame["forecast"] >= 0).all() and np.isfinite(frame["forecast"]).all()
+    shorter = forecast(model, daily, None, horizon=5)
+    assert shorter["horizon"].max() == 5
+
+
+def test_categories_add_up_to_the_total(model, daily) -> None:
+    frame = forecast(model, daily, None)
+    wide = frame.pivot(index="date", columns="series", values="forecast")
+    np.testing.assert_allclose(wide[TOTAL_SERIES], wide.drop(columns=TOTAL_SERIES).sum(axis=1))
+
+
+def test_forecast_tracks_the_level(model, daily) -> None:
+    """A sanity check of the ratio target: the forecast is on the scale of recent sales."""
+    frame = forecast(model, daily, None)
+    recent = daily[
+        pd.to_datetime(daily["date"]) > pd.Timestamp(daily["date"].max()) - pd.Timedelta(days=28)
+    ]
+    for series, g in frame.groupby("series"):
+        level = recent.loc[recent["series"] == series, "revenue"].mean()
+        assert 0.8 * level < g["forecast"].mean() < 1.25 * level
+
+
+def test_same_data_and_seed_give_bit_identical_forecasts(daily) -> None:
+    a = forecast(fit_forecaster(daily, CONFIG), daily, None)
+    b = forecast(fit_forecaster(daily, CONFIG.with_(n_jobs=2)), daily, None)
+    np.testing.assert_array_equal(a["forecast"].to_numpy(), b["forecast"].to_numpy())
+    c = forecast(fit_forecaster(daily, CONFIG.with_(random_state=7)), daily, None)
+    assert not np.array_equal(a["forecast"].to_numpy(), c["forecast"].to_numpy())
+
+
+def test_skops_round_trip(model, daily) -> None:
+    data = sio.dumps(model)
+    untrusted = set(sio.get_untrusted_types(data=data))
+    assert untrusted <= set(TRUSTED_TYPES), untrusted - set(TRUSTED_TYPES)
+    loaded = sio.loads(data, trusted=TRUSTED_TYPES)
+    np.testing.assert_array_equal(
+        forecast(model, daily, None)["forecast"].to_numpy(),
+        forecast(loaded, daily, None)["forecast"].to_numpy(),
+    )
+    assert loaded.metadata() == model.metadata()
+
+
+def test_model_attributes_are_skops_safe(model) -> None:
+    allowed = (str, int, float, bool, list, dict, type(None))
+    for name, value in vars(model).items():
+        if name != "estimator":
+            assert isinstance(value, allowed), name
+            assert not isinstance(value, (pd.DataFrame, pd.Series)), name
+
+
+def test_metadata(model) -> None:
+    meta = model.metadata(top_n=5)
+    json.dumps(meta)  # builtins only
+    assert meta["model_version"] == MODEL_VERSION
+    assert meta["training_rows"] == model.n_train_rows > 0
+    assert len(meta["feature_importances"]) == 5
+    assert set(meta["feature_importances"]) <= set(meta["features"])
+    assert "lag_1" in meta["features"] and "is_black_friday" in meta["features"]
+    assert meta["training_window_end"] == "2025-02-03"  # the last day of 400 from 2024-01-01
+    assert meta["params"]["n_estimators"] == 10 and meta["fit_seconds"] >= 0
+
+
+def test_training_window_is_capped(daily) -> None:
+    long = toy_daily_sales(days=900)
+    config = CONFIG.with_(max_train_days=200)
+    model = fit_forecaster(long, config)
+    assert model.n_train_rows == 200 * 4
+    assert model.train_start == "2025-12-01"  # the last 200 of the days up to 2026-06-18
+    assert model.train_end == "2026-06-18"
+
+
+def test_unknown_series_raises(model, daily) -> None:
+    extra = daily[daily["series"] == "Alpha"].assign(series="Delta")
+    with pytest.raises(ValueError, match="Delta"):
+        forecast(model, pd.concat([daily, extra]), None)
+
+
+def test_recursion_feeds_back_predictions_not_actuals(daily) -> None:
+    """Step 2 equals a one-step forecast from history + the step-1 *prediction*."""
+    config = CONFIG.with_(reconciliation="none")
+    model = fit_forecaster(daily, config)
+    two = forecast(model, daily, None, horizon=2)
+    step1 = two[two["horizon"] == 1]
+    extended = pd.concat(
+        [daily, step1.rename(columns={"forecast": "revenue"})[["date", "series", "revenue"]]]
+    )
+    again = forecast(model, extended, None, horizon=1)
+    np.testing.assert_allclose(
+        two.loc[two["horizon"] == 2, "forecast"].to_numpy(), again["forecast"].to_numpy()
+    )
+
+
+def test_forecast_ignores_what_happens_after_the_origin(daily) -> None:
+    """Cut at an origin: a forecast from data up to it is unchanged by any later actuals."""
+    origin = pd.Timestamp("2024-12-31")
+    past = daily[pd.to_datetime(daily["date"]) <= origin]
+    model = fit_forecaster(past, CONFIG)
+    changed = daily.copy()
+    later = pd.to_datetime(changed["date"]) > origin
+    changed.loc[later, "revenue"] *= 3.0
+    panel_a = to_wide(past)
+    panel_b = to_wide(changed[pd.to_datetime(changed["date"]) <= origin])
+    np.testing.assert_array_equal(predict_panel(model, panel_a), predict_panel(model, panel_b))
+
+
+def test_direct_strategy_is_coherent_and_bounded_by_its_horizon(daily) -> None:
+    config = CONFIG.with_(strategy="direct", origin_stride=7, horizon=10)
+    model = fit_forecaster(daily, config)
+    frame = forecast(model, daily, None)
+    wide = frame.pivot(index="date", columns="series", values="forecast")
+    np.testing.assert_allclose(wide[TOTAL_SERIES], wide.drop(columns=TOTAL_SERIES).sum(axis=1))
+    with pytest.raises(ValueError, match="trained for 10 days"):
+        forecast(model, daily, None, horizon=11)
+
+
+def test_too_little_history_raises() -> None:
+    with pytest.raises(ValueError, match="not enough history"):
+        fit_forecaster(toy_daily_sales(days=40), CONFIG)
