@@ -46,6 +46,7 @@ from sales_platform.forecasting import (  # noqa: E402
 )
 from sales_platform.forecasting.backtest import fold_origins  # noqa: E402
 from sales_platform.forecasting.features import to_wide  # noqa: E402
+from sales_platform.forecasting.model import make_estimator  # noqa: E402
 from sales_platform.synthetic import (  # noqa: E402
     ShopConfig,
     expected_demand,
@@ -97,7 +98,6 @@ def skforecast_backtest(
     """MAE of skforecast's ForecasterRecursive on the total series over the same folds."""
     from skforecast.preprocessing import RollingFeatures
     from skforecast.recursive import ForecasterRecursive
-    from sklearn.ensemble import RandomForestRegressor
 
     panel = to_wide(daily)
     y_all = pd.Series(
@@ -112,16 +112,7 @@ def skforecast_backtest(
     for origin in fold_origins(len(panel.dates), folds, horizon):
         y = y_all.iloc[: origin + 1]
         forecaster = ForecasterRecursive(
-            estimator=RandomForestRegressor(
-                n_estimators=config.n_estimators,
-                max_depth=config.max_depth,
-                min_samples_leaf=config.min_samples_leaf,
-                max_features=config.max_features,
-                max_samples=config.max_samples if config.bootstrap else None,
-                bootstrap=config.bootstrap,
-                random_state=config.random_state,
-                n_jobs=config.n_jobs,
-            ),
+            estimator=make_estimator(config),
             lags=list(config.lags),
             window_features=RollingFeatures(
                 stats=["mean", "std"] * len(config.windows),

@@ -146,3 +146,16 @@ COLUMNS: dict[str, dict[str, str]] = {
         "coverage_95": "DOUBLE",
     },
 }
+
+# The pandas dtypes of an `orders` frame as the raw layer yields it (synthetic shop or file source).
+ORDERS_DTYPES: dict[str, str] = {
+    "order_id": "string[pyarrow]",
+    "line_number": "int32",
+    "order_ts": "datetime64[ns]",
+    "order_date": "datetime64[ns]",
+    "customer_id": "string[pyarrow]",
+    "product_id": "string[pyarrow]",
+    "quantity": "int32",
+    "unit_price": "float64",
+    "amount": "float64",
+}

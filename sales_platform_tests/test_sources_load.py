@@ -19,17 +19,7 @@ FIXTURES = Path(__file__).parent / "fixtures" / "orders_files"
 GOOD = FIXTURES / "good"
 GOOD_ALT = FIXTURES / "good_alt"
 
-EXPECTED_DTYPES = {
-    "order_id": "string[pyarrow]",
-    "line_number": "int32",
-    "order_ts": "datetime64[ns]",
-    "order_date": "datetime64[ns]",
-    "customer_id": "string[pyarrow]",
-    "product_id": "string[pyarrow]",
-    "quantity": "int32",
-    "unit_price": "float64",
-    "amount": "float64",
-}
+EXPECTED_DTYPES = tables.ORDERS_DTYPES
 
 
 def _dtypes(frame: pd.DataFrame) -> dict[str, str]:

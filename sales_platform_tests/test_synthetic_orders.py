@@ -22,17 +22,7 @@ D = dt.date
 CONFIG = ShopConfig()
 TINY = ShopConfig(seed=11, orders_per_day=60.0, n_products=30, n_customers=400)
 
-EXPECTED_DTYPES = {
-    "order_id": "string[pyarrow]",
-    "line_number": "int32",
-    "order_ts": "datetime64[ns]",
-    "order_date": "datetime64[ns]",
-    "customer_id": "string[pyarrow]",
-    "product_id": "string[pyarrow]",
-    "quantity": "int32",
-    "unit_price": "float64",
-    "amount": "float64",
-}
+EXPECTED_DTYPES = tables.ORDERS_DTYPES
 
 
 def assert_dtypes(frame: pd.DataFrame) -> None:

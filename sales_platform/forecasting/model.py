@@ -142,7 +142,8 @@ class FittedForecaster:
         )
 
 
-def _make_estimator(config: ForecastConfig) -> RandomForestRegressor:
+def make_estimator(config: ForecastConfig) -> RandomForestRegressor:
+    """The RandomForest of a config (also what the benchmark hands to skforecast)."""
     return RandomForestRegressor(
         n_estimators=config.n_estimators,
         max_depth=config.max_depth,
@@ -213,7 +214,7 @@ def fit_forecaster(
     X, level = design_matrix(panel.values, cal_names, cal, origins, horizons, config)
     y = panel.values[origins + horizons].reshape(-1)
     target = transform_target(y, level, config.target_transform)
-    estimator = _make_estimator(config)
+    estimator = make_estimator(config)
     estimator.fit(X.astype(np.float32), target)
     targets = origins + horizons
     return FittedForecaster(
