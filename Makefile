@@ -8,7 +8,11 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 # The small profile used by CI: about 16 months of history at ~200 order lines a day.
 SMALL_PROFILE := SALES_HISTORY_START=2024-07-01 SALES_HISTORY_END=2025-10-31 SALES_ORDERS_PER_DAY=200
 
-.PHONY: install run run-small test lint format dev dashboard bench browser clean
+# The bundled example export (examples/README.md): the same job on the user's-own-files path.
+EXAMPLE_PROFILE := SALES_SOURCE=file SALES_SOURCE_PATH=examples/orders \
+	SALES_HISTORY_START=2024-01-01 SALES_HISTORY_END=2024-12-31 SALES_DUCKDB_PATH=data/example.duckdb
+
+.PHONY: install run run-small run-example test lint format dev dashboard bench browser clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +32,10 @@ run: install | $(DAGSTER_HOME)
 
 run-small: install | $(DAGSTER_HOME)
 	env $(SMALL_PROFILE) $(MAKE) --no-print-directory run
+
+run-example: install | $(DAGSTER_HOME)
+	$(BIN)/python examples/make_example_orders.py
+	env $(EXAMPLE_PROFILE) $(MAKE) --no-print-directory run
 
 # Debian's Chromium for the real-browser dashboard test (never `playwright install`).
 browser:
