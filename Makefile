@@ -10,7 +10,8 @@ SMALL_PROFILE := SALES_HISTORY_START=2024-07-01 SALES_HISTORY_END=2025-10-31 SAL
 
 # The bundled example export (examples/README.md): the same job on the user's-own-files path.
 EXAMPLE_PROFILE := SALES_SOURCE=file SALES_SOURCE_PATH=examples/orders \
-	SALES_HISTORY_START=2024-01-01 SALES_HISTORY_END=2024-12-31 SALES_DUCKDB_PATH=data/example.duckdb
+	SALES_HISTORY_START=2024-01-01 SALES_HISTORY_END=2024-12-31 SALES_DUCKDB_PATH=data/example.duckdb \
+	DAGSTER_HOME=$(CURDIR)/.dagster_home_example
 
 .PHONY: install run run-small run-example test lint format dev dashboard bench browser clean
 
@@ -33,7 +34,7 @@ run: install | $(DAGSTER_HOME)
 run-small: install | $(DAGSTER_HOME)
 	env $(SMALL_PROFILE) $(MAKE) --no-print-directory run
 
-run-example: install | $(DAGSTER_HOME)
+run-example: install
 	$(BIN)/python examples/make_example_orders.py
 	env $(EXAMPLE_PROFILE) $(MAKE) --no-print-directory run
 
@@ -65,4 +66,4 @@ bench: run browser
 	$(BIN)/python benchmarks/dashboard_render.py
 
 clean:
-	rm -rf $(VENV) data .dagster_home artifacts
+	rm -rf $(VENV) data .dagster_home .dagster_home_example artifacts

@@ -55,7 +55,7 @@ def sales_forecast(
             **table_metadata(df),
             "method": str(df["method"].iloc[0]) if len(df) else "",
             "gate": gate_reason,
-            "forecast_total_revenue": float(total["forecast"].sum()),
+            "forecast_total_revenue": round(float(total["forecast"].sum()), 2),
             "first_day": str(total["date"].min().date()) if len(total) else "",
             "plot": figure_markdown(forecast_figure(daily_sales, df), "forecast"),
         }

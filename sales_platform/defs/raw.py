@@ -70,7 +70,7 @@ def customers(context: dg.AssetExecutionContext, shop: ShopSettings) -> pd.DataF
 
 
 def orders_metadata(df: pd.DataFrame, day_range: dict[str, str]) -> dict:
-    return {**table_metadata(df), **day_range, "revenue": float(df["amount"].sum())}
+    return {**table_metadata(df), **day_range, "revenue": round(float(df["amount"].sum()), 2)}
 
 
 def rejected_rows(loaded: sources.LoadResult, first_day: date, last_day: date) -> pd.DataFrame:
