@@ -64,6 +64,7 @@ bench: run browser
 	$(BIN)/python benchmarks/pipeline_benchmark.py
 	$(BIN)/python benchmarks/forecast_benchmark.py
 	$(BIN)/python benchmarks/dashboard_render.py
+	$(BIN)/python benchmarks/reader_soak.py
 
 clean:
 	rm -rf $(VENV) data .dagster_home .dagster_home_example artifacts
