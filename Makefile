@@ -5,8 +5,10 @@ BIN := $(VENV)/bin
 export SALES_DUCKDB_PATH ?= data/sales.duckdb
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-# The small profile used by CI: about 16 months of history at ~200 order lines a day.
-SMALL_PROFILE := SALES_HISTORY_START=2024-07-01 SALES_HISTORY_END=2025-10-31 SALES_ORDERS_PER_DAY=200
+# The small profile used by CI: about 16 months of history at ~200 order lines a day, in its own
+# file, so it never mixes with the default database.
+SMALL_PROFILE := SALES_HISTORY_START=2024-07-01 SALES_HISTORY_END=2025-10-31 SALES_ORDERS_PER_DAY=200 \
+	SALES_DUCKDB_PATH=data/small.duckdb DAGSTER_HOME=$(CURDIR)/.dagster_home_small
 
 # The bundled example export (examples/README.md): the same job on the user's-own-files path.
 EXAMPLE_PROFILE := SALES_SOURCE=file SALES_SOURCE_PATH=examples/orders \
@@ -31,7 +33,7 @@ run: install | $(DAGSTER_HOME)
 	$(BIN)/dagster job execute -m sales_platform.definitions -j sales_forecast_job
 	$(BIN)/python -m sales_platform.summary
 
-run-small: install | $(DAGSTER_HOME)
+run-small: install
 	env $(SMALL_PROFILE) $(MAKE) --no-print-directory run
 
 run-example: install
@@ -40,7 +42,10 @@ run-example: install
 
 # Debian's Chromium for the real-browser dashboard test (never `playwright install`).
 browser:
-	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+	@command -v chromium >/dev/null || { \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
 lint: install
 	$(BIN)/ruff check .
@@ -67,4 +72,4 @@ bench: run browser
 	$(BIN)/python benchmarks/reader_soak.py
 
 clean:
-	rm -rf $(VENV) data .dagster_home .dagster_home_example artifacts
+	rm -rf $(VENV) data .dagster_home .dagster_home_small .dagster_home_example artifacts

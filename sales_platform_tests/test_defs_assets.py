@@ -146,6 +146,10 @@ def test_failing_input_check_blocks_everything_downstream(tmp_path):
         ("order_lines_unique", "INSERT INTO orders SELECT * FROM orders LIMIT 1"),
         ("order_lines_complete", "UPDATE orders SET product_id = NULL WHERE order_id = 'B'"),
         ("order_lines_non_negative", "UPDATE orders SET quantity = 0 WHERE order_id = 'B'"),
+        (
+            "order_days_without_sales",
+            "UPDATE orders SET order_date = '2025-01-03' WHERE order_id = 'B'",
+        ),
     ],
 )
 def test_order_checks_pass_on_good_lines_and_fail_on_bad(tmp_path, name, bad_sql):
@@ -163,6 +167,47 @@ def test_order_checks_pass_on_good_lines_and_fail_on_bad(tmp_path, name, bad_sql
         conn.execute(bad_sql)
     failed = check(duckdb=database_resource)
     assert not failed.passed and failed.metadata["bad_rows"].value == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "bad_sql"),
+    [
+        (
+            "forecast_intervals_ordered",
+            "UPDATE sales_forecast SET upper_80 = NULL WHERE horizon = 2",
+        ),
+        (
+            "forecast_intervals_ordered",
+            "UPDATE sales_forecast SET lower_95 = forecast + 1 WHERE horizon = 1",
+        ),
+        (
+            "forecast_categories_sum_to_total",
+            "UPDATE sales_forecast SET forecast = 5 WHERE series = 'Home' AND horizon = 1",
+        ),
+        (
+            "forecast_categories_sum_to_total",
+            "DELETE FROM sales_forecast WHERE series = 'total' AND horizon = 1",
+        ),
+    ],
+)
+def test_forecast_checks_catch_disorder_and_missing_values(tmp_path, name, bad_sql):
+    database = tmp_path / "sales.duckdb"
+    rows = [
+        (series, horizon, value)
+        for horizon in (1, 2)
+        for series, value in (("total", 30.0), ("Home", 10.0), ("Electronics", 20.0))
+    ]
+    forecast = pd.DataFrame(rows, columns=["series", "horizon", "forecast"])
+    forecast["date"] = pd.Timestamp("2025-01-01") + pd.to_timedelta(forecast["horizon"], unit="D")
+    for name_, offset in (("lower_95", -2), ("lower_80", -1), ("upper_80", 1), ("upper_95", 2)):
+        forecast[name_] = forecast["forecast"] + offset
+    write_tables(database, sales_forecast=forecast)
+    check = check_named(name)
+    database_resource = DuckDBDatabase(database=str(database))
+    assert check(duckdb=database_resource).passed
+    with duckdb.connect(str(database)) as conn:
+        conn.execute(bad_sql)
+    assert not check(duckdb=database_resource).passed
 
 
 def test_forecast_history_replaces_a_rerun_of_the_same_origin(tmp_path):

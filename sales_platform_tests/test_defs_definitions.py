@@ -42,6 +42,13 @@ def test_jobs_of_the_public_interface_exist():
     daily_assets = {key.to_user_string() for key in daily.asset_layer.executable_asset_keys}
     assert tables.ORDERS in daily_assets and tables.SALES_FORECAST in daily_assets
     assert tables.BACKTEST not in daily_assets
+    assert tables.PRODUCTS in daily_assets
+
+
+def test_file_sensor_is_registered_and_off_by_default():
+    sensor = defs.resolve_sensor_def("orders_files_sensor")
+    assert sensor.default_status == dg.DefaultSensorStatus.STOPPED
+    assert sensor.job_name == "daily_sales_job"
 
 
 def test_daily_schedule_is_off_by_default_and_runs_yesterday():

@@ -20,7 +20,11 @@ sales_forecast_job = dg.define_asset_job(
 # job, so the daily run stays short; the forecast keeps using the latest stored backtest.
 daily_sales_job = dg.define_asset_job(
     "daily_sales_job",
-    selection=dg.AssetSelection.assets(tables.ORDERS, tables.ORDERS_REJECTED).downstream()
+    selection=(
+        dg.AssetSelection.assets(tables.ORDERS, tables.ORDERS_REJECTED).downstream()
+        # The catalog too: a file source's new day may bring a new product.
+        | dg.AssetSelection.assets(tables.PRODUCTS, tables.CUSTOMERS)
+    )
     - dg.AssetSelection.assets(tables.BACKTEST, tables.BACKTEST_PREDICTIONS),
     description="Add yesterday's orders and refresh daily sales, features, model and forecast.",
 )
@@ -52,12 +56,16 @@ def orders_files_sensor(context: dg.SensorEvaluationContext, shop: ShopSettings)
         for day in sources.list_source_days(shop.source_path)
         if day.isoformat() in known_days
     }
-    if seen is None:
-        # First tick: the main job loaded the history; only the newest day may be new.
+    if not seen:
+        # Nothing seen yet: the main job loads the history; only the newest day may be new.
         seen = {day: version for day, version in current.items() if day != max(current, default="")}
     changed = sorted(day for day, version in current.items() if seen.get(day) != version)
     context.update_cursor(json.dumps(current))
     return [dg.RunRequest(partition_key=day, run_key=f"{day}:{current[day]}") for day in changed]
 
 
-defs = dg.Definitions(jobs=[sales_forecast_job, daily_sales_job], schedules=[daily_sales_schedule])
+defs = dg.Definitions(
+    jobs=[sales_forecast_job, daily_sales_job],
+    schedules=[daily_sales_schedule],
+    sensors=[orders_files_sensor],
+)

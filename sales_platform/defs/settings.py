@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import dagster as dg
@@ -36,6 +36,11 @@ def env_or_default(name: str, default: Any) -> Any:
     return dg.EnvVar(name)
 
 
+def utc_today() -> date:
+    """Today in UTC, the timezone of the daily partitions."""
+    return datetime.now(UTC).date()
+
+
 def _parse_date(name: str) -> date | None:
     raw = os.environ.get(name, "").strip()
     if not raw:
@@ -55,7 +60,7 @@ class HistoryWindow:
 
     @classmethod
     def from_env(cls, today: date | None = None) -> HistoryWindow:
-        today = today or date.today()
+        today = today or utc_today()
         end = _parse_date("SALES_HISTORY_END")
         last_day = end or today - timedelta(days=1)
         start = _parse_date("SALES_HISTORY_START")
@@ -69,7 +74,7 @@ class HistoryWindow:
         return cls(start=start, end=end)
 
     def last_day(self, today: date | None = None) -> date:
-        return self.end or (today or date.today()) - timedelta(days=1)
+        return self.end or (today or utc_today()) - timedelta(days=1)
 
 
 class ShopSettings(dg.ConfigurableResource):
