@@ -3,8 +3,8 @@
 `LINES_SCHEMA` validates the parsed (typed) lines of a load, returns included, and names each
 rule so that a failure becomes a reason in `LoadResult.rejected`. `ORDERS_SCHEMA` is the contract
 of `LoadResult.orders` (= the `orders` table's columns in `sales_platform.tables`, with their
-pandas dtypes); it can be turned into a Dagster type with
-``dagster_pandera.pandera_schema_to_dagster_type(ORDERS_SCHEMA)``.
+pandas dtypes). Validation runs here, before anything is written, where a failure can still name
+the file, row and column; a Dagster type check would run only after the output exists.
 """
 
 from __future__ import annotations
