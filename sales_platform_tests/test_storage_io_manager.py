@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import subprocess
-import sys
-from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -24,8 +21,8 @@ from sales_platform.storage import (
     table_version,
 )
 from sales_platform_tests.storage_helpers import forkserver, partition_scenario, workers
+from sales_platform_tests.storage_helpers.hold_lock import hold_lock
 
-REPO = Path(__file__).resolve().parents[1]
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
@@ -343,32 +340,15 @@ def test_writer_waits_for_a_reader_and_times_out_clearly(tmp_path, instance):
     asset = frame_asset("locked", holder)
     assert materialize([asset], db, instance).success
 
-    def hold(seconds: float) -> subprocess.Popen:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "sales_platform_tests.storage_helpers.hold_lock",
-                str(db),
-                "ro",
-                str(seconds),
-            ],
-            stdout=subprocess.PIPE,
-            text=True,
-            cwd=REPO,
-        )
-        assert proc.stdout is not None and proc.stdout.readline().strip() == "locked"
-        return proc
-
     # a reader holding the file for ~0.7 s: the run waits and succeeds
-    reader = hold(0.7)
+    reader = hold_lock(db, "ro", 0.7)
     holder["df"] = pd.DataFrame({"a": [1, 2]})
     assert materialize([asset], db, instance).success
     reader.wait(30)
     assert len(read_table(db, "locked")) == 2
 
     # a reader that never lets go: a clear timeout error, previous data intact
-    reader = hold(30)
+    reader = hold_lock(db, "ro", 30)
     try:
         with pytest.raises(DatabaseLockTimeoutError, match="could not lock DuckDB database"):
             dg.materialize(

@@ -19,6 +19,7 @@ from sales_platform.storage import (
     read_table,
     table_version,
 )
+from sales_platform_tests.storage_helpers.hold_lock import hold_lock
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -71,33 +72,15 @@ def test_typed_errors_and_no_side_effects(tmp_path, db):
         query(db, "SELECT * FROM forecast_accuracy")
 
 
-def _hold_write_lock(db: Path, seconds: float) -> subprocess.Popen:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "sales_platform_tests.storage_helpers.hold_lock",
-            str(db),
-            "rw",
-            str(seconds),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=REPO,
-    )
-    assert proc.stdout is not None and proc.stdout.readline().strip() == "locked"
-    return proc
-
-
 def test_reader_retries_while_a_writer_holds_the_file_then_gives_up_clearly(db):
-    writer = _hold_write_lock(db, 0.8)
+    writer = hold_lock(db, "rw", 0.8)
     started = time.monotonic()
     df = read_table(db, "sales_forecast", timeout_s=30)  # waits for the writer, then reads
     assert len(df) == 6
     assert time.monotonic() - started > 0.3
     writer.wait(30)
 
-    writer = _hold_write_lock(db, 30)
+    writer = hold_lock(db, "rw", 30)
     try:
         with pytest.raises(DatabaseBusyError, match="still locked by a writer"):
             read_table(db, "sales_forecast", timeout_s=0.4)
