@@ -104,16 +104,8 @@ def make_day(rng: np.random.Generator, day: date, last_invoice: int) -> tuple[pd
                 )
     frame = pd.DataFrame(
         rows,
-        columns=[
-            "InvoiceNo",
-            "minute",
-            "StockCode",
-            "Description",
-            "Quantity",
-            "UnitPrice",
-            "CustomerID",
-            "Category",
-        ],
+        # Minutes of the day first; they become the InvoiceDate text once sorted.
+        columns=["minute" if name == "InvoiceDate" else name for name in COLUMNS],
     )
     frame = frame.sort_values("minute", kind="stable")
     frame["InvoiceDate"] = [
