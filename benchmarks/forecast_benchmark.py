@@ -3,6 +3,7 @@
     python benchmarks/forecast_benchmark.py                 # default synthetic shop, seed 42
     python benchmarks/forecast_benchmark.py --end 2026-01-10 --seed 7
     python benchmarks/forecast_benchmark.py --select   # how the defaults were chosen (dev seeds)
+    python benchmarks/forecast_benchmark.py --demand-noise 0   # no day-level demand shocks
 
 On the default synthetic data (seed 42, about 1,400 order lines a day, two years ending yesterday)
 it prints:
@@ -185,6 +186,12 @@ def main(argv: list[str] | None = None) -> int:
         "--days", type=int, default=730, help="days of history (default: two years)"
     )
     parser.add_argument("--orders-per-day", type=float, default=1400.0)
+    parser.add_argument(
+        "--demand-noise",
+        type=float,
+        default=1.0,
+        help="scale of the generator's day-level shocks (default 1; 0 = Poisson counts only)",
+    )
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--horizon", type=int, default=30)
     parser.add_argument(
@@ -201,7 +208,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.select:
         return select(args.orders_per_day)
 
-    shop = ShopConfig(seed=args.seed, orders_per_day=args.orders_per_day)
+    shop = ShopConfig(
+        seed=args.seed, orders_per_day=args.orders_per_day, demand_noise=args.demand_noise
+    )
     start = args.end - dt.timedelta(days=args.days - 1)
     config = ForecastConfig(horizon=args.horizon)
     t0 = time.perf_counter()
@@ -209,7 +218,8 @@ def main(argv: list[str] | None = None) -> int:
     oracle = expected_demand(start, args.end, shop)
     n_series = daily["series"].nunique()
     print(
-        f"data: seed {args.seed}, {start} .. {args.end} ({args.days} days), {n_series} series "
+        f"data: seed {args.seed}, demand noise {args.demand_noise}, {start} .. {args.end} "
+        f"({args.days} days), {n_series} series "
         f"(total + {n_series - 1} categories), generated in {time.perf_counter() - t0:.1f} s"
     )
     print(

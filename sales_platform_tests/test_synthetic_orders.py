@@ -17,6 +17,7 @@ from sales_platform.synthetic import (
     generate_orders,
     generate_products,
 )
+from sales_platform.synthetic.demand import day_plan
 
 D = dt.date
 CONFIG = ShopConfig()
@@ -154,3 +155,25 @@ def test_volume_scales_with_orders_per_day():
     small = generate_orders(D(2025, 6, 1), D(2025, 6, 14), ShopConfig(orders_per_day=200.0))
     large = generate_orders(D(2025, 6, 1), D(2025, 6, 14), ShopConfig(orders_per_day=2000.0))
     assert 8.5 < len(large) / len(small) < 11.5
+
+
+def _daily_line_dispersion(noise: float) -> float:
+    """Variance / mean of daily lines relative to expectation over a quiet spring stretch."""
+    shop = ShopConfig(seed=3, orders_per_day=400.0, demand_noise=noise)
+    lines = generate_orders(D(2025, 4, 21), D(2025, 6, 29), shop).groupby("order_date").size()
+    expected = day_plan(D(2025, 4, 21), D(2025, 6, 29), shop).lines.sum(axis=1)
+    excess = lines.to_numpy() - expected
+    return float((excess**2).mean() / expected.mean())
+
+
+def test_demand_noise_scales_the_day_level_shocks():
+    # Without shocks daily line counts are Poisson (variance = mean); the default shocks add
+    # a CV of about 6% shop-wide, i.e. a variance of about 0.0036 * mean**2 on top.
+    quiet, default = _daily_line_dispersion(0.0), _daily_line_dispersion(1.0)
+    assert 0.6 < quiet < 1.5
+    assert default > 1.0 + 0.5 * 0.0036 * 400
+
+
+def test_demand_noise_must_be_non_negative():
+    with pytest.raises(ValueError, match="demand_noise"):
+        ShopConfig(demand_noise=-0.5)

@@ -34,9 +34,9 @@ from sales_platform.synthetic.customers import customer_base, customer_ids
 from sales_platform.synthetic.demand import QUANTITY_EXTRA, day_plan
 
 DAY_SHOCK_SHAPE = 250.0
-"""Shop-wide daily demand shock ~ Gamma(shape, 1/shape): mean 1, CV about 6%."""
+"""Shop-wide daily demand shock ~ Gamma(shape, 1/shape): mean 1, CV about 6% (at noise 1)."""
 CATEGORY_SHOCK_SHAPE = 150.0
-"""Per-category daily demand shock ~ Gamma(shape, 1/shape): mean 1, CV about 8%."""
+"""Per-category daily demand shock ~ Gamma(shape, 1/shape): mean 1, CV about 8% (at noise 1)."""
 EXTRA_LINES_PER_ORDER = 0.6
 """Lines of an order: 1 + Poisson(EXTRA_LINES_PER_ORDER)."""
 
@@ -52,6 +52,14 @@ _NS_PER_SECOND = 1_000_000_000
 _EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()  # a datetime64[D] + this = date.toordinal()
 
 
+def _shock(rng: np.random.Generator, shape: float, noise: float, size: int) -> np.ndarray:
+    """Mean-one Gamma shocks with ``noise`` times the CV of Gamma(shape, 1/shape); ones at 0."""
+    if noise == 0:
+        return np.ones(size)
+    k = shape / noise**2
+    return rng.gamma(k, 1.0 / k, size)
+
+
 def _draw_counts(
     rng: np.random.Generator, expected_lines: np.ndarray, config: ShopConfig
 ) -> np.ndarray:
@@ -61,8 +69,8 @@ def _draw_counts(
     Poisson counts per product gives the Poisson count of the category).
     """
     cat = catalog(config)
-    shock = rng.gamma(DAY_SHOCK_SHAPE, 1.0 / DAY_SHOCK_SHAPE)
-    shocks = rng.gamma(CATEGORY_SHOCK_SHAPE, 1.0 / CATEGORY_SHOCK_SHAPE, len(CATEGORIES))
+    shock = _shock(rng, DAY_SHOCK_SHAPE, config.demand_noise, 1)
+    shocks = _shock(rng, CATEGORY_SHOCK_SHAPE, config.demand_noise, len(CATEGORIES))
     per_category = expected_lines * shock * shocks
     return rng.poisson(per_category[cat.category] * cat.share_in_category)
 
