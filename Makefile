@@ -25,11 +25,11 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed
 
-$(DAGSTER_HOME):
-	mkdir -p $@
-	touch $@/dagster.yaml
+$(DAGSTER_HOME)/dagster.yaml: deploy/dagster.yaml
+	mkdir -p $(@D)
+	cp $< $@
 
-run: install | $(DAGSTER_HOME)
+run: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster job execute -m sales_platform.definitions -j sales_forecast_job
 	$(BIN)/python -m sales_platform.summary
 
@@ -58,7 +58,7 @@ format: install
 test: install browser lint
 	$(BIN)/python -m pytest
 
-dev: install | $(DAGSTER_HOME)
+dev: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster dev -w workspace.yaml
 
 dashboard: install
