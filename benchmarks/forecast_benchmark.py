@@ -86,8 +86,10 @@ def oracle_with_estimated_level(
 
     The floor of a model that knew the demand model exactly but had to estimate its level.
     """
-    actual = to_wide(daily).values[:, 0]
-    expected = to_wide(oracle, value="expected_revenue").values[:, 0]
+    panel = to_wide(daily)
+    total = panel.series.index(TOTAL_SERIES)
+    actual = panel.values[:, total]
+    expected = to_wide(oracle, value="expected_revenue", series=panel.series).values[:, total]
     errors = []
     for o in fold_origins(len(actual), folds, horizon):
         past = slice(o + 1 - window, o + 1)
