@@ -10,7 +10,7 @@ from sales_platform import forecasting, tables
 from sales_platform.defs.metadata import figure_markdown, table_metadata
 from sales_platform.defs.plots import forecast_figure
 from sales_platform.defs.settings import ForecastSettings
-from sales_platform.storage import DUCKDB_POOL
+from sales_platform.storage import DEFAULT_SCHEMA, DUCKDB_POOL, table_columns
 
 FORECAST = "forecast"
 
@@ -76,11 +76,12 @@ def forecast_history(
     context: dg.AssetExecutionContext, sales_forecast: pd.DataFrame, duckdb: DuckDBResource
 ) -> pd.DataFrame:
     with duckdb.get_connection() as conn:
-        stored = conn.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
-            [tables.FORECAST_HISTORY],
-        ).fetchone()[0]
-        earlier = conn.execute(f"SELECT * FROM {tables.FORECAST_HISTORY}").df() if stored else None
+        stored = table_columns(conn, DEFAULT_SCHEMA, tables.FORECAST_HISTORY) is not None
+        earlier = (
+            conn.execute(f"SELECT * FROM {DEFAULT_SCHEMA}.{tables.FORECAST_HISTORY}").df()
+            if stored
+            else None
+        )
     df = sales_forecast
     if earlier is not None and len(earlier):
         earlier["date"] = pd.to_datetime(earlier["date"])

@@ -45,6 +45,7 @@ _LAZY = {
     "PartitionBoundsError": "sales_platform.storage.pandas_handler",
     "PartitionSchemaChangeError": "sales_platform.storage.pandas_handler",
     "TransactionalPandasTypeHandler": "sales_platform.storage.pandas_handler",
+    "table_columns": "sales_platform.storage.pandas_handler",
 }
 
 if TYPE_CHECKING:
@@ -69,6 +70,7 @@ if TYPE_CHECKING:
         PartitionBoundsError,
         PartitionSchemaChangeError,
         TransactionalPandasTypeHandler,
+        table_columns,
     )
 
 
@@ -107,6 +109,7 @@ __all__ = [
     "UntrustedModelTypesError",
     "connect_read_write",
     "query",
+    "table_columns",
     "read_connection",
     "read_table",
     "table_version",
