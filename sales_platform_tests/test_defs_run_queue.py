@@ -26,9 +26,8 @@ DONE = {DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CAN
 
 def launch(env: dict[str, str]) -> None:
     command = [str(BIN / "dagster"), "job", "launch", "-m", "sales_platform.definitions"]
-    done = subprocess.run(
-        [*command, "-j", "sales_forecast_job"], env=env, capture_output=True, text=True
-    )
+    command += ["-j", "sales_forecast_job"]
+    done = subprocess.run(command, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-3000:]
 
 

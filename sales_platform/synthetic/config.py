@@ -58,19 +58,14 @@ class ShopConfig:
         ):
             raise ValueError(f"ShopConfig.seed must be a non-negative integer, got {self.seed!r}")
         object.__setattr__(self, "seed", int(self.seed))
-        if not (math.isfinite(self.orders_per_day) and self.orders_per_day >= 0):
-            raise ValueError(
-                "ShopConfig.orders_per_day must be a finite number >= 0, "
-                f"got {self.orders_per_day!r}"
-            )
+        for name in ("orders_per_day", "demand_noise"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value >= 0):
+                raise ValueError(f"ShopConfig.{name} must be a finite number >= 0, got {value!r}")
         if self.n_products < len(CATEGORIES):
             raise ValueError(
                 f"ShopConfig.n_products must be at least {len(CATEGORIES)} (one per category), "
                 f"got {self.n_products!r}"
-            )
-        if not (math.isfinite(self.demand_noise) and self.demand_noise >= 0):
-            raise ValueError(
-                f"ShopConfig.demand_noise must be a finite number >= 0, got {self.demand_noise!r}"
             )
         if self.n_customers < 1:
             raise ValueError(f"ShopConfig.n_customers must be >= 1, got {self.n_customers!r}")
