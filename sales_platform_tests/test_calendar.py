@@ -1,4 +1,4 @@
-"""The retail calendar: events, promotions, holidays and the known-in-advance feature frame."""
+"""The retail calendar: holidays, retail days by country and the known-in-advance feature frame."""
 
 from __future__ import annotations
 
@@ -38,25 +38,6 @@ def test_black_friday_is_the_friday_after_the_fourth_thursday(year):
     assert bf - dt.timedelta(days=1) == thursdays[3]
     assert calendar.cyber_monday(year).weekday() == 0
     assert (calendar.cyber_monday(year) - bf).days == 3
-
-
-@pytest.mark.parametrize("year", [2019, 2024, 2025, 2026, 2031])
-def test_promotion_calendar_is_rule_based(year):
-    days = calendar.promotion_dates(year)
-    assert days == sorted(set(days))
-    assert all(d.year == year for d in days)
-    assert D(year, 11, 11) in days  # Singles' Day
-    spring = [d for d in days if d.month == 3]
-    assert len(spring) == 7 and spring[0].weekday() == 0 and 8 <= spring[0].day <= 14
-    assert (spring[-1] - spring[0]).days == 6
-    assert len([d for d in days if d.month == 7]) == 3
-    school = [d for d in days if d.month == 8]
-    assert [d.weekday() for d in school] == [5, 6]
-    assert calendar.black_friday(year) not in days
-    assert calendar.cyber_monday(year) not in days
-    # The result is a fresh list: mutating it must not change the calendar.
-    days.clear()
-    assert calendar.promotion_dates(year)
 
 
 def test_public_holidays_us_and_other_countries():
@@ -129,8 +110,6 @@ def test_flags_agree_with_the_event_functions():
     holidays = calendar.public_holidays(D(2024, 1, 1), D(2025, 12, 31))
     flagged = {d.date() for d in f.index[f["is_holiday"] == 1]}
     assert flagged == set(holidays)
-    promos = set(calendar.promotion_dates(2024)) | set(calendar.promotion_dates(2025))
-    assert {d.date() for d in f.index[f["is_promotion"] == 1]} == promos
     assert {d.date() for d in f.index[f["is_black_friday"] == 1]} == {
         D(2024, 11, 29),
         D(2025, 11, 28),
@@ -181,3 +160,111 @@ def test_features_of_a_day_do_not_depend_on_the_other_dates(day, span):
     xmas = D(day.year, 12, 25) if day <= D(day.year, 12, 25) else D(day.year + 1, 12, 25)
     assert row["days_to_christmas"] == min((xmas - day).days, 60)
     assert np.issubdtype(alone.to_numpy().dtype, np.integer)
+
+
+def test_the_calendar_knows_no_shop_promotions():
+    """Promotions are the shop's data (the `promotions` asset), not the calendar's."""
+    assert not any("promotion" in name for name in calendar.CALENDAR_FEATURES)
+    assert not any("promotion" in name for name in calendar.__all__)
+    assert not hasattr(calendar, "promotion_dates")
+    assert calendar.CALENDAR_FEATURES == (
+        "day_of_week",
+        "day_of_month",
+        "day_of_year",
+        "week_of_month",
+        "month",
+        "is_weekend",
+        "is_holiday",
+        "is_black_friday",
+        "is_cyber_monday",
+        "days_to_black_friday",
+        "days_since_black_friday",
+        "days_to_christmas",
+    )
+    # The synthetic shop's spring sale (second Monday of March 2025) is an ordinary day here.
+    spring = calendar.calendar_features(pd.date_range("2025-03-10", "2025-03-16"))
+    assert spring[["is_holiday", "is_black_friday", "is_cyber_monday"]].to_numpy().sum() == 0
+
+
+BLACK_FRIDAY_WEEKS = pd.date_range("2024-10-01", "2026-01-31")
+
+
+@pytest.mark.parametrize("country", ["US", "GB", "DE", "BR", "AU"])
+def test_black_friday_features_are_active_where_it_is_a_retail_day(country):
+    f = calendar.calendar_features(BLACK_FRIDAY_WEEKS, country=country)
+    assert country in calendar.BLACK_FRIDAY_COUNTRIES and calendar.celebrates_black_friday(country)
+    assert f.loc["2025-11-28", "is_black_friday"] == 1
+    assert f.loc["2025-12-01", "is_cyber_monday"] == 1
+    assert f["is_black_friday"].sum() == 2 and f["is_cyber_monday"].sum() == 2
+    assert f.loc["2025-11-20", "days_to_black_friday"] == 8
+    assert f.loc["2025-12-01", "days_since_black_friday"] == 3
+
+
+@pytest.mark.parametrize("country", ["JP", "CN", "IN", "KR", "SA"])
+def test_black_friday_features_are_neutral_elsewhere(country):
+    f = calendar.calendar_features(BLACK_FRIDAY_WEEKS, country=country)
+    assert not calendar.celebrates_black_friday(country)
+    assert (f["is_black_friday"] == 0).all() and (f["is_cyber_monday"] == 0).all()
+    window = calendar.EVENT_WINDOW_DAYS
+    assert (f["days_to_black_friday"] == window).all()
+    assert (f["days_since_black_friday"] == window).all()
+    # Everything else is the same as anywhere: the date parts.
+    us = calendar.calendar_features(BLACK_FRIDAY_WEEKS, country="US")
+    parts = ["day_of_week", "day_of_month", "day_of_year", "week_of_month", "month", "is_weekend"]
+    pd.testing.assert_frame_equal(f[parts], us[parts])
+
+
+@pytest.mark.parametrize("country", ["JP", "CN", "SA"])
+def test_days_to_christmas_is_neutral_without_a_christmas_holiday(country):
+    assert not calendar.has_christmas_holiday(country, 2025)
+    f = calendar.calendar_features(pd.date_range("2025-11-01", "2026-01-10"), country=country)
+    assert (f["days_to_christmas"] == calendar.EVENT_WINDOW_DAYS).all()
+    assert f.loc["2025-12-25", "is_holiday"] == 0
+
+
+@pytest.mark.parametrize("country", ["US", "GB", "DE", "IN", "PH"])
+def test_days_to_christmas_counts_where_christmas_is_a_holiday(country):
+    assert calendar.has_christmas_holiday(country, 2025)
+    f = calendar.calendar_features(pd.date_range("2025-12-20", "2025-12-26"), country=country)
+    assert f["days_to_christmas"].tolist() == [5, 4, 3, 2, 1, 0, 60]
+    assert f.loc["2025-12-25", "is_holiday"] == 1
+
+
+@pytest.mark.parametrize(
+    ("given", "normalized"),
+    [("US", "US"), (" us ", "US"), ("usa", "US"), ("UK", "GB"), ("jp", "JP")],
+)
+def test_validate_country_normalizes_known_codes(given, normalized):
+    assert calendar.validate_country(given) == normalized
+    # Any form works wherever a country is taken.
+    assert calendar.calendar_features(["2025-07-04"], country=given).shape == (1, 12)
+
+
+@pytest.mark.parametrize("code", ["XX", "", "Narnia", "U.S."])
+def test_an_unknown_country_is_a_clear_value_error(code):
+    message = (
+        f"SALES_COUNTRY={code.strip().upper()!r} is not a country the holidays package knows; "
+        "use an ISO 3166 alpha-2 code such as US, GB, DE"
+    )
+    for call in (
+        lambda: calendar.validate_country(code),
+        lambda: calendar.calendar_features(["2025-01-01"], country=code),
+        lambda: calendar.public_holidays(D(2025, 1, 1), D(2025, 1, 2), country=code),
+    ):
+        with pytest.raises(ValueError) as raised:
+            call()
+        assert str(raised.value) == message
+        assert not isinstance(raised.value, NotImplementedError)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.sampled_from(sorted(calendar.BLACK_FRIDAY_COUNTRIES | {"JP", "CN", "IN", "BR", "ZA", "IL"})),
+    st.dates(min_value=D(1990, 1, 1), max_value=D(2100, 12, 31)),
+)
+def test_features_of_any_country_are_bounded_integers(country, day):
+    f = calendar.calendar_features(pd.date_range(day, periods=45), country=country)
+    assert list(f.columns) == list(calendar.CALENDAR_FEATURES)
+    assert np.issubdtype(f.to_numpy().dtype, np.integer)
+    for column in ("days_to_black_friday", "days_since_black_friday", "days_to_christmas"):
+        assert f[column].between(0, calendar.EVENT_WINDOW_DAYS).all()

@@ -13,7 +13,8 @@ The expected order lines of category ``c`` on day ``d`` are a product of factors
   cyber week, a lull in the week before Thanksgiving, the December ramp up to the shipping cut-off
   on 22 December (strongest for Toys), then Christmas Eve/Day and the post-Christmas lull;
 - holiday: public holidays (``SHOP_COUNTRY``) sell 20% less;
-- promotion: promotion days (``calendar.promotion_dates``) sell 60% more lines.
+- promotion: the shop's own promotion days (``promotions.promotion_days``, its rule; the
+  forecaster only sees the published ``promotions`` table) sell 60% more lines.
 
 Prices are discounted by 15% on promotion days and the Black Friday weekend, 25% on Black Friday
 and 20% on Cyber Monday. The expected revenue of a line of category ``c`` is the popularity-weighted
@@ -42,6 +43,7 @@ from sales_platform.synthetic.config import (
     TREND_ANCHOR,
     ShopConfig,
 )
+from sales_platform.synthetic.promotions import promotion_days
 
 # Per category, in CATEGORIES order: Electronics, Home, Fashion, Beauty, Sports, Toys.
 _LINE_SHARE = np.array([0.13, 0.19, 0.25, 0.19, 0.12, 0.12])
@@ -144,7 +146,7 @@ def _unscaled_lines(days: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray]:
     events[december & (dom >= 26)] *= _POST_CHRISTMAS
 
     holiday = np.where(cal["is_holiday"].to_numpy() == 1, _HOLIDAY, 1.0)
-    promotion = cal["is_promotion"].to_numpy() == 1
+    promotion = promotion_days(days)
     uplift = np.where(promotion, _PROMOTION, 1.0)
 
     lines = _LINE_SHARE * trend * weekly * yearly * events * (holiday * uplift)[:, None]
