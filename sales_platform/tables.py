@@ -25,6 +25,7 @@ CUSTOMERS = "customers"
 ORDERS = "orders"
 ORDERS_REJECTED = "orders_rejected"
 EXPECTED_DEMAND = "expected_demand"
+PROMOTIONS = "promotions"
 DAILY_SALES = "daily_sales"
 SALES_FEATURES = "sales_features"
 SALES_MODEL = "sales_model"
@@ -91,6 +92,14 @@ COLUMNS: dict[str, dict[str, str]] = {
         "date": "DATE",
         "series": "VARCHAR",
         "expected_revenue": "DOUBLE",
+    },
+    # The shop's promotions, one row per event: first and last day (inclusive), scope (NULL for
+    # the whole shop, else a category) and name. Known ahead, so a forecast may use them.
+    PROMOTIONS: {
+        "start_date": "DATE",
+        "end_date": "DATE",
+        "scope": "VARCHAR",
+        "name": "VARCHAR",
     },
     # One row per day x series, zero-filled; series is TOTAL_SERIES or a category.
     DAILY_SALES: {
