@@ -16,10 +16,12 @@ import dagster as dg
 from pydantic import Field
 
 from sales_platform import tables
+from sales_platform.calendar import validate_country
 
 DEFAULT_SEED = 42
 DEFAULT_ORDERS_PER_DAY = 1400.0
 DEFAULT_HORIZON = 30
+DEFAULT_COUNTRY = "US"
 HISTORY_MONTHS = 24
 
 
@@ -92,6 +94,20 @@ class ShopSettings(dg.ConfigurableResource):
     orders_per_day: float = Field(
         default=DEFAULT_ORDERS_PER_DAY, description="average order lines per day (synthetic)"
     )
+    country: str = Field(
+        default=DEFAULT_COUNTRY,
+        description="ISO 3166 code of the shop's country: its public holidays and retail days",
+    )
+    promotions_path: str = Field(
+        default="", description="CSV file of the shop's promotions (file source); empty: none"
+    )
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        self.country_code()
+
+    def country_code(self) -> str:
+        """The shop's country, normalized; a clear ValueError when the holidays package lacks it."""
+        return validate_country(self.country)
 
     def is_synthetic(self) -> bool:
         if self.source not in ("synthetic", "file"):
@@ -106,6 +122,8 @@ class ForecastSettings(dg.ConfigurableResource):
 
 
 def shop_settings_from_env() -> ShopSettings:
+    # An unknown SALES_COUNTRY is a clear error when the definitions load, not during a run.
+    validate_country(os.environ.get("SALES_COUNTRY") or DEFAULT_COUNTRY)
     return ShopSettings(
         source=env_or_default("SALES_SOURCE", "synthetic"),
         source_path=env_or_default("SALES_SOURCE_PATH", ""),
@@ -113,6 +131,8 @@ def shop_settings_from_env() -> ShopSettings:
         on_error=env_or_default("SALES_SOURCE_ON_ERROR", "fail"),
         seed=env_or_default("SALES_SEED", DEFAULT_SEED),
         orders_per_day=env_or_default("SALES_ORDERS_PER_DAY", DEFAULT_ORDERS_PER_DAY),
+        country=env_or_default("SALES_COUNTRY", DEFAULT_COUNTRY),
+        promotions_path=env_or_default("SALES_PROMOTIONS_PATH", ""),
     )
 
 
