@@ -5,7 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from sales_platform import forecasting
-from sales_platform.defs import checks, forecast, jobs, model, raw, sales
+from sales_platform.defs import checks, forecast, jobs, model, promotions, raw, sales
 from sales_platform.defs.settings import (
     duckdb_path_from_env,
     forecast_settings_from_env,
@@ -15,6 +15,7 @@ from sales_platform.storage import DuckDBDatabase, SalesDuckDBIOManager, type_na
 
 defs = dg.Definitions.merge(
     raw.defs,
+    promotions.defs,
     sales.defs,
     model.defs,
     forecast.defs,

@@ -24,6 +24,8 @@ daily_sales_job = dg.define_asset_job(
         dg.AssetSelection.assets(tables.ORDERS, tables.ORDERS_REJECTED).downstream()
         # The catalog too: a file source's new day may bring a new product.
         | dg.AssetSelection.assets(tables.PRODUCTS, tables.CUSTOMERS)
+        # And the promotion plan, which the shop may have changed since.
+        | dg.AssetSelection.assets(tables.PROMOTIONS)
     )
     - dg.AssetSelection.assets(tables.BACKTEST, tables.BACKTEST_PREDICTIONS),
     description="Add yesterday's orders and refresh daily sales, features, model and forecast.",
