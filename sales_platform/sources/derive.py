@@ -1,4 +1,8 @@
-"""Catalog tables derived from the order lines, for a shop that has no product/customer file."""
+"""Catalog tables derived from the order lines, for a shop that has no product/customer file.
+
+Only the accepted sales lines count (what the `orders` table holds): a rejected, cancelled or
+out-of-range line makes no product and no customer.
+"""
 
 from __future__ import annotations
 
@@ -13,12 +17,7 @@ UNCATEGORIZED = "uncategorized"
 
 def _lines(source: LoadResult | pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     if isinstance(source, LoadResult):
-        frames = [source.orders, source.returns]
-        return (
-            pd.concat([f[columns] for f in frames if len(f)], ignore_index=True)
-            if any(len(f) for f in frames)
-            else source.orders[columns]
-        )
+        return source.orders[columns]
     missing = [c for c in columns if c not in source.columns]
     if missing:
         raise ValueError(f"order lines lack column(s) {missing}; found {list(source.columns)}")
@@ -28,21 +27,17 @@ def _lines(source: LoadResult | pd.DataFrame, columns: list[str]) -> pd.DataFram
 def derive_products(source: LoadResult | pd.DataFrame) -> pd.DataFrame:
     """The `products` table (contract columns and dtypes) from order lines.
 
-    `source` is a `LoadResult` (sales and returns are both used) or a DataFrame with
-    ``product_id`` and ``unit_price`` and optionally ``category`` and ``name``/``product_name``.
+    `source` is a `LoadResult` (its accepted sales lines) or a DataFrame with ``product_id`` and
+    ``unit_price`` and optionally ``category`` and ``name``/``product_name``.
 
     - ``name``: the most frequent product name on the lines, else the product id itself;
     - ``category``: the most frequent category on the lines, else ``"uncategorized"``;
-    - ``price``: the median unit price of the product's sales lines (of its return lines when it
-      was only ever returned);
+    - ``price``: the median unit price of the product's sales lines;
     - ``cost``: NaN -- unknown: order exports carry no cost, and no margin is assumed.
     """
     lines = _lines(source, ["product_id", "unit_price"])
     if isinstance(source, LoadResult):
         attributes = source.product_attributes.set_index("product_id")
-        sale_price = source.orders.groupby("product_id", observed=True)["unit_price"].median()
-        any_price = lines.groupby("product_id", observed=True)["unit_price"].median()
-        price = sale_price.reindex(any_price.index).fillna(any_price)
     else:
         attributes = pd.DataFrame(index=pd.Index(lines["product_id"].unique(), name="product_id"))
         for out, candidates in (("name", ("name", "product_name")), ("category", ("category",))):
@@ -58,7 +53,7 @@ def derive_products(source: LoadResult | pd.DataFrame) -> pd.DataFrame:
                     .set_index("product_id")[col]
                 )
                 attributes[out] = mode.reindex(attributes.index)
-        price = lines.groupby("product_id", observed=True)["unit_price"].median()
+    price = lines.groupby("product_id", observed=True)["unit_price"].median()
     ids = pd.Index(sorted(price.index.astype(str)), name="product_id")
     products = pd.DataFrame(index=ids)
     names = attributes["name"] if "name" in attributes else pd.Series(dtype=object)
@@ -77,7 +72,7 @@ def derive_customers(source: LoadResult | pd.DataFrame) -> pd.DataFrame:
 
     One row per ``customer_id`` seen (``"unknown"`` included when lines had none); ``name``,
     ``email`` and ``city`` are null (an order export does not carry them reliably);
-    ``signup_date`` is the customer's first order date (sales or returns).
+    ``signup_date`` is the customer's first order date.
     `source` is a `LoadResult` or a DataFrame with ``customer_id`` and ``order_date``.
     """
     lines = _lines(source, ["customer_id", "order_date"])

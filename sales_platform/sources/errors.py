@@ -95,30 +95,82 @@ class SourceError(ValueError):
 
     @classmethod
     def from_problems(cls, problems: Any, *, rows_rejected: int) -> SourceError:
-        """Build the error raised by ``on_error="fail"`` from the `rejected`-shaped frame."""
-        first = problems.iloc[0]
+        """The error of ``on_error="fail"``, from the `rejected`-shaped frame of its problems."""
+        n_files = problems["file"].nunique()
+        head = (
+            f"{len(problems)} problem(s) in {n_files} file(s) ({rows_rejected} bad row(s)); "
+            "nothing was loaded (SALES_SOURCE_ON_ERROR=quarantine loads the good rows and sets "
+            "the bad ones aside in orders_rejected, as long as they are at most "
+            "SALES_SOURCE_MAX_REJECTED of the rows)"
+        )
+        return cls._listing(head, problems)
+
+    @classmethod
+    def refused(cls, problems: Any, why: str) -> SourceError:
+        """A load refused as a whole (too many bad rows, no valid row, a file that is no table)."""
+        head = (
+            f"load refused: {why}; nothing was loaded, under either "
+            "SALES_SOURCE_ON_ERROR policy, so nothing stored is replaced by less"
+        )
+        return cls._listing(head, problems)
+
+    @classmethod
+    def _listing(cls, head: str, problems: Any) -> SourceError:
         lines = [
             describe_problem(p.file, p.row, p.column, p.reason, p.value)
             for p in problems.head(MAX_LISTED).itertuples(index=False)
         ]
         more = len(problems) - len(lines)
-        n_files = problems["file"].nunique()
-        head = (
-            f"{len(problems)} problem(s) in {n_files} file(s) ({rows_rejected} bad row(s)); "
-            "nothing was loaded (on_error='quarantine' loads the good rows and sets the bad ones "
-            "aside):"
-        )
-        message = head + "\n  - " + "\n  - ".join(lines)
+        patterns = problem_patterns(problems)
+        message = head + ".\nMost frequent problem(s):\n  - " + "\n  - ".join(patterns)
+        message += "\nFirst problem(s):\n  - " + "\n  - ".join(lines)
         if more > 0:
             message += f"\n  - ... and {more} more"
-        row = None if _is_na(first["row"]) else int(first["row"])
-        column = None if _is_na(first["column"]) else str(first["column"])
+        first = problems.iloc[0]
         return cls(
             message,
             file=first["file"],
-            row=row,
-            column=column,
+            row=None if _is_na(first["row"]) else int(first["row"]),
+            column=None if _is_na(first["column"]) else str(first["column"]),
             reason=str(first["reason"]),
             value=None if _is_na(first["value"]) else first["value"],
             problems=problems,
         )
+
+
+#: What a user can set when a whole pattern of values fails, by reason.
+_HINTS = {
+    "not a number": (
+        'if the numbers are written otherwise, set "decimal" (and "thousands") in '
+        'SALES_SOURCE_MAPPING, e.g. \'{"decimal": ","}\''
+    ),
+    "unparseable date": (
+        'set "date_format" in SALES_SOURCE_MAPPING, e.g. \'{"date_format": "%d/%m/%y"}\''
+    ),
+}
+_HINTS["date out of range (1970-2100)"] = _HINTS["unparseable date"]
+
+
+def problem_patterns(problems: Any, top: int = 3) -> list[str]:
+    """The `top` most frequent (column, reason) pairs of a `rejected`-shaped frame, each with its
+    count and three example values: a systematic problem reads as one line, not thousands."""
+    groups: dict[tuple[str | None, str], tuple[int, list[str]]] = {}
+    for p in problems.itertuples(index=False):
+        column = None if _is_na(p.column) else str(p.column)
+        reason = str(p.reason).split(":")[0]
+        count, examples = groups.get((column, reason), (0, []))
+        value = None if _is_na(p.value) else str(p.value)[:40]
+        if value is not None and len(examples) < 3 and value not in examples:
+            examples.append(value)
+        groups[(column, reason)] = (count + 1, examples)
+    ranked = sorted(groups.items(), key=lambda item: -item[1][0])[:top]
+    lines = []
+    for (column, reason), (count, examples) in ranked:
+        where = f"column {column!r}" if column else "whole file"
+        text = f"{where}: {reason}, {count} time(s)"
+        if examples:
+            text += ", e.g. " + ", ".join(repr(e) for e in examples)
+        if reason in _HINTS:
+            text += f" ({_HINTS[reason]})"
+        lines.append(text)
+    return lines

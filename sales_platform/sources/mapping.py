@@ -147,7 +147,11 @@ DEFAULT_RETURN_STATUSES: tuple[str, ...] = (
     "voided",
 )
 
-_OPTIONS = ("date_format", "encoding", "delimiter", "return_statuses")
+_OPTIONS = ("date_format", "decimal", "thousands", "encoding", "delimiter", "return_statuses")
+
+#: Decimal separators a mapping may name, and thousands separators (``""``: none).
+DECIMAL_SEPARATORS = (".", ",")
+THOUSANDS_SEPARATORS = (",", ".", " ", "'", "")
 
 
 def normalize_name(name: str) -> str:
@@ -164,8 +168,9 @@ class ColumnMapping:
     one" (useful for an optional column whose automatic match would be wrong). Names are matched
     exactly first, then case- and punctuation-insensitively.
 
-    Required: ``order_id``, ``product_id``, ``quantity``, one of ``order_ts``/``order_date`` and
-    one of ``unit_price``/``amount`` (the other is derived: ``amount = quantity * unit_price``,
+    Required: ``order_id`` (unless set to ``""``/``null``: the export has no order id, and each
+    line is then its own order), ``product_id``, ``quantity``, one of ``order_ts``/``order_date``
+    and one of ``unit_price``/``amount`` (the other is derived: ``amount = quantity * unit_price``,
     ``unit_price = amount / quantity``). Optional: ``line_number`` (derived from the row order
     within the order in its file when absent), ``customer_id`` (``"unknown"`` when absent or
     blank), ``category``, ``product_name``, ``status``.
@@ -177,6 +182,8 @@ class ColumnMapping:
       to UTC), then a list of common formats; the one that parses most values wins, ties going to
       the one that agrees with the dates in the file names, then to month-first. Set it whenever
       your dates are ambiguous (``01/02/2025``).
+    - ``decimal`` / ``thousands``: the number format (``","`` / ``"."`` for ``1.234,50``). When
+      unset, each number column's format is detected from its values (see `numbers`).
     - ``encoding``: ``"utf-8"`` (default), ``"utf-16"`` or ``"latin-1"`` for CSV files.
     - ``delimiter``: the CSV delimiter when the automatic detection gets it wrong.
     - ``return_statuses``: the status values that mark a return/cancellation.
@@ -195,6 +202,8 @@ class ColumnMapping:
     product_name: str | None = None
     status: str | None = None
     date_format: str | None = None
+    decimal: str | None = None
+    thousands: str | None = None
     encoding: str | None = None
     delimiter: str | None = None
     return_statuses: tuple[str, ...] = DEFAULT_RETURN_STATUSES
@@ -234,7 +243,24 @@ class ColumnMapping:
                 kwargs[key] = "" if item is None else str(item)
             else:
                 kwargs[key] = None if item is None else str(item)
+        if kwargs.get("decimal") not in (None, *DECIMAL_SEPARATORS):
+            raise SourceError(
+                f"column mapping: decimal must be one of {list(DECIMAL_SEPARATORS)}, "
+                f"not {kwargs['decimal']!r}"
+            )
+        if kwargs.get("thousands") not in (None, *THOUSANDS_SEPARATORS):
+            raise SourceError(
+                f"column mapping: thousands must be one of {list(THOUSANDS_SEPARATORS)}, "
+                f"not {kwargs['thousands']!r}"
+            )
+        if kwargs.get("decimal") and kwargs.get("decimal") == kwargs.get("thousands"):
+            raise SourceError("column mapping: decimal and thousands must differ")
         return cls(**kwargs)
+
+    @property
+    def has_order_id(self) -> bool:
+        """False when the mapping says the export has no order id (``"order_id": null``)."""
+        return self.order_id != ""
 
     def explicit(self) -> dict[str, str]:
         """The fields set explicitly (``""`` included: explicitly absent)."""
@@ -278,12 +304,12 @@ class ColumnMapping:
                     resolved[field] = col
                     used.add(col)
                     break
-        missing = [f for f in REQUIRED if f not in resolved]
+        missing = [
+            f for f in REQUIRED if f not in resolved and not (f == "order_id" and f in explicit)
+        ]
         missing += [f"{a} or {b}" for a, b in ONE_OF if a not in resolved and b not in resolved]
         if missing:
-            looked = {
-                m: [n for part in m.split(" or ") for n in ALIASES[part][:6]] for m in missing
-            }
+            looked = {m: [n for part in m.split(" or ") for n in ALIASES[part]] for m in missing}
             example = {m.split(" or ")[0]: "<your column>" for m in missing}
             raise SourceError.single(
                 file,
@@ -293,6 +319,11 @@ class ColumnMapping:
                 hint=(
                     f"Columns found: {columns}. Looked for (case-insensitive) {looked}; name yours "
                     f"in the column mapping, e.g. SALES_SOURCE_MAPPING='{json.dumps(example)}'"
+                    + (
+                        ' (an export without order ids: "order_id": null)'
+                        if "order_id" in missing
+                        else ""
+                    )
                 ),
                 columns_found=columns,
             )

@@ -4,7 +4,8 @@ Pipeline: find the files (`files.discover`) -> read each with DuckDB as text (`r
 every field in one DuckDB query (numbers, dates, derived fields; a value that does not parse is a
 problem at its file/row/column) -> check the parsed lines with pandera (`schema.LINES_SCHEMA`:
 zero quantities, negative prices/amounts, duplicated order lines) -> split returns from sales ->
-keep the days asked for. Nothing is ever written: the result lives in memory.
+keep the days asked for -> refuse the load when too much of it is bad. Nothing is ever written:
+the result lives in memory.
 """
 
 from __future__ import annotations
@@ -24,10 +25,12 @@ import pyarrow as pa_arrow
 from sales_platform.tables import COLUMNS, ORDERS
 
 from . import schema as S
+from .dates import ISO, MAX_YEAR, MIN_YEAR, choose_date_format, date_sql, sql_text
 from .errors import SourceError
 from .files import SourceFile, discover
 from .mapping import FIELDS, ColumnMapping
-from .reader import FileRead, _lit, read_files
+from .numbers import NumberFormat, number_format
+from .reader import FileRead, read_files
 
 OnError = Literal["fail", "quarantine"]
 
@@ -38,57 +41,9 @@ OnError = Literal["fail", "quarantine"]
 RETURN_BY_QUANTITY = "negative quantity"
 RETURN_BY_STATUS = "status"
 
-#: Common date layouts tried (as groups) when dates are not ISO 8601 and no `date_format` is set.
-#: Two-digit-year layouts come first in a group: DuckDB reads ``1/5/25`` with ``%Y`` as the year 25,
-#: while ``%y`` never matches a four-digit year.
-DATE_FORMAT_FAMILIES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    (
-        "month-first %m/%d/%Y",
-        (
-            "%m/%d/%y %H:%M:%S",
-            "%m/%d/%y %H:%M",
-            "%m/%d/%y",
-            "%m/%d/%Y %H:%M:%S",
-            "%m/%d/%Y %H:%M",
-            "%m/%d/%Y",
-            "%m/%d/%Y %I:%M:%S %p",
-            "%m/%d/%Y %I:%M %p",
-        ),
-    ),
-    (
-        "day-first %d/%m/%Y",
-        (
-            "%d/%m/%y %H:%M:%S",
-            "%d/%m/%y %H:%M",
-            "%d/%m/%y",
-            "%d/%m/%Y %H:%M:%S",
-            "%d/%m/%Y %H:%M",
-            "%d/%m/%Y",
-        ),
-    ),
-    (
-        "day-first %d.%m.%Y",
-        ("%d.%m.%y %H:%M", "%d.%m.%y", "%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y"),
-    ),
-    ("day-first %d-%m-%Y", ("%d-%m-%Y %H:%M:%S", "%d-%m-%Y %H:%M", "%d-%m-%Y")),
-    ("year-first %Y/%m/%d", ("%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d")),
-    ("compact %Y%m%d", ("%Y%m%d", "%Y%m%d %H%M%S", "%Y%m%dT%H%M%S", "%Y%m%d%H%M%S")),
-    (
-        "month name",
-        (
-            "%d %b %Y",
-            "%d %B %Y",
-            "%b %d, %Y",
-            "%B %d, %Y",
-            "%d-%b-%Y",
-            "%d %b %Y %H:%M",
-            "%d-%b-%Y %H:%M:%S",
-        ),
-    ),
-)
-ISO = "ISO 8601"
-_DATE_SAMPLE = 2_000  # values (evenly spread over the load) looked at to choose a date format
-_MIN_YEAR, _MAX_YEAR = 1970, 2100
+#: The share of a load's rows (in range) that may be rejected before the whole load is refused.
+DEFAULT_MAX_REJECTED = 0.01
+_NUMBER_SAMPLE = 2_000  # values per number column looked at to detect the number format
 
 # Parse-stage reasons.
 MISSING = "missing value"
@@ -96,7 +51,7 @@ NOT_A_NUMBER = "not a number"
 NOT_WHOLE = "not a whole number"
 OUT_OF_RANGE = "number out of range"
 BAD_DATE = "unparseable date"
-DATE_RANGE = f"date out of range ({_MIN_YEAR}-{_MAX_YEAR})"
+DATE_RANGE = f"date out of range ({MIN_YEAR}-{MAX_YEAR})"
 BAD_LINE = "not a whole number >= 0"
 
 #: Fields whose values are checked at the parse stage, in reporting order.
@@ -130,6 +85,11 @@ class LoadResult:
       ``file``, ``row`` and ``reason``), kept out of ``orders``.
     - ``files``: the files read; ``skipped_files``: files in the folder that are not order files.
     - ``counts``: ``rows_read == orders + returns + rejected_rows + out_of_range`` always holds.
+    - ``out_of_range_days``: lines per order date outside the range asked for.
+    - ``empty_days``: days whose dated files were read and hold no line at all: the source says
+      the shop sold nothing that day.
+    - ``product_attributes``: per product of the accepted sales lines, its most frequent name and
+      category.
     """
 
     orders: pd.DataFrame
@@ -142,6 +102,11 @@ class LoadResult:
     date_formats: dict[str, str]
     product_attributes: pd.DataFrame
     warnings: list[str]
+    number_format: str = ""
+    out_of_range_days: pd.Series = dataclasses.field(
+        default_factory=lambda: pd.Series(dtype="int64")
+    )
+    empty_days: list[date] = dataclasses.field(default_factory=list)
 
     @property
     def rejected_by_reason(self) -> dict[str, int]:
@@ -150,15 +115,29 @@ class LoadResult:
         return dict(Counter(reasons).most_common())
 
     def metadata(self) -> dict[str, Any]:
-        """Plain JSON-able summary for Dagster metadata."""
+        """Plain JSON-able summary for Dagster metadata, bounded to a few kB whatever the load
+        (it is stored with every day's event): the detail of rejected rows is in `rejected`."""
         return {
             **{k: int(v) for k, v in self.counts.items()},
-            "rejected_by_reason": self.rejected_by_reason,
+            "rejected_by_reason": dict(list(self.rejected_by_reason.items())[:MAX_LISTED_ITEMS]),
             "date_formats": dict(self.date_formats),
-            "files_read": [str(f) for f in self.files[:50]],
-            "skipped_files": [str(f) for f in self.skipped_files[:50]],
-            "warnings": list(self.warnings[:20]),
+            "number_format": self.number_format,
+            "files_read": _bounded([str(f) for f in self.files]),
+            "skipped_files": _bounded([str(f) for f in self.skipped_files]),
+            "warnings": _bounded(self.warnings),
         }
+
+
+#: How many items of a list (files, warnings, reasons) the metadata keeps, and how long each is.
+MAX_LISTED_ITEMS = 5
+_MAX_ITEM_CHARS = 300
+
+
+def _bounded(items: list[str]) -> list[str]:
+    kept = [i if len(i) <= _MAX_ITEM_CHARS else i[: _MAX_ITEM_CHARS - 3] + "..." for i in items]
+    if len(kept) > MAX_LISTED_ITEMS:
+        kept = [*kept[:MAX_LISTED_ITEMS], f"... and {len(kept) - MAX_LISTED_ITEMS} more"]
+    return kept
 
 
 def _to_date(value: date | datetime | str | None) -> date | None:
@@ -191,6 +170,7 @@ def load_orders(
     on_error: OnError = "fail",
     start: date | str | None = None,
     end: date | str | None = None,
+    max_rejected: float = DEFAULT_MAX_REJECTED,
 ) -> LoadResult:
     """Read order lines from one CSV/Parquet file or a folder of them; never writes anything.
 
@@ -206,12 +186,16 @@ def load_orders(
 
     - A missing required column (or an explicitly mapped one that is not there) raises
       `SourceError` naming the file, the field and the columns found, whatever `on_error` says.
-    - Every other problem (unparseable date, non-numeric or zero quantity, negative price,
-      negative amount on a sale, duplicated ``(order_id, line_number)`` -- the first one wins --,
-      bytes that are not UTF-8, a row with the wrong number of fields, an empty file, a file that is
-      not CSV/Parquet at all): with ``on_error="fail"`` (default) nothing is returned and
-      `SourceError` lists the problems (file, row, column, value, reason); with
-      ``on_error="quarantine"`` the rows with problems are in ``rejected`` and the others load.
+    - A file that cannot be read as a table at all (empty, not CSV/Parquet) raises `SourceError`
+      whatever `on_error` says: how many of its rows are bad is unknown.
+    - Every other problem (unparseable date or number, non-numeric or zero quantity, negative
+      price, negative amount on a sale, duplicated ``(order_id, line_number)`` -- the first one
+      wins --, bytes that are not UTF-8, a row with the wrong number of fields): with
+      ``on_error="fail"`` (default) nothing is returned and `SourceError` lists the problems
+      (file, row, column, value, reason) and the most frequent pattern; with
+      ``on_error="quarantine"`` the rows with problems are in ``rejected`` and the others load,
+      unless more than `max_rejected` (a share) of the rows in range are bad or no row is valid:
+      then `SourceError` names the most frequent pattern and nothing is returned.
 
     Returns/cancellations (negative quantity, or a status in ``mapping.return_statuses``) are not
     errors: they go to ``returns``, not ``orders``.
@@ -234,9 +218,26 @@ def load_orders(
     con = duckdb.connect(":memory:")
     try:
         con.execute("SET TimeZone='UTC'")
-        return _load(con, selected, skipped, mapping, on_error, start, end)
+        result = _load(con, selected, skipped, mapping, on_error, start, end)
     finally:
         con.close()
+    _refuse_a_mostly_bad_load(result, max_rejected)
+    return result
+
+
+def _refuse_a_mostly_bad_load(result: LoadResult, max_rejected: float) -> None:
+    """Quarantine loads the good rows only when the bad ones are a few: a systematic problem
+    (a number or date format, a broken export) must stop the load, not shrink the shop."""
+    c = result.counts
+    rows = c["orders"] + c["returns"] + c["rejected_rows"]
+    if rows and not c["orders"] + c["returns"]:
+        raise SourceError.refused(result.rejected, f"none of the {rows} rows read is valid")
+    if rows and c["rejected_rows"] > max_rejected * rows:
+        raise SourceError.refused(
+            result.rejected,
+            f"{c['rejected_rows']} of {rows} rows ({c['rejected_rows'] / rows:.1%}) are bad, "
+            f"more than SALES_SOURCE_MAX_REJECTED={max_rejected:g} allows",
+        )
 
 
 def _load(
@@ -253,7 +254,7 @@ def _load(
     problems: list[dict[str, Any]] = []  # file-level and structural (DuckDB rejects)
     structural_rows = 0  # rows DuckDB rejected in files in scope
     outside_rejects = 0  # ... and in files outside the range
-    file_errors = 0
+    unreadable: list[dict[str, Any]] = []  # files that are no table at all
     outcomes = read_files(con, selected, mapping)
     for index, (sf, read) in enumerate(zip(selected, outcomes, strict=True)):
         file_in_scope = sf.day is None or _in_range(sf.day, start, end)
@@ -263,8 +264,7 @@ def _load(
                 continue
             if read.columns_found is not None:
                 raise read  # a missing required column always stops the load
-            file_errors += 1
-            problems.append(
+            unreadable.append(
                 {
                     "_file_idx": index,
                     "_seq": -1,
@@ -284,15 +284,26 @@ def _load(
         else:
             outside_rejects += n_rejected
         reads.append((index, read, file_in_scope))
+    if unreadable:
+        # How many of such a file's rows are bad is unknown: no policy can load around it.
+        raise SourceError.refused(
+            _finish_problems(pd.DataFrame(unreadable)),
+            f"{len(unreadable)} file(s) cannot be read as a table",
+        )
 
     raw = _concat(reads)
     con.register("raw", raw)
-    date_formats = {
-        field: _choose_date_format(con, field, mapping)
-        for field in ("order_ts", "order_date")
-        if any(field in r.columns for _, r, _ in reads)
-    }
-    con.execute(f"CREATE TEMP TABLE parsed AS {_parse_sql(mapping, date_formats, start, end)}")
+    date_formats = {}
+    for field in ("order_ts", "order_date"):
+        column = next((r.columns[field] for _, r, _ in reads if field in r.columns), None)
+        if column is not None:
+            label, formats, warning = choose_date_format(con, field, column, mapping)
+            date_formats[field] = (label, formats)
+            warnings.extend([warning] if warning else [])
+    numbers = number_format(mapping, _number_samples(con))
+    con.execute(
+        f"CREATE TEMP TABLE parsed AS {_parse_sql(mapping, date_formats, numbers, start, end)}"
+    )
     con.unregister("raw")
 
     column_of = {
@@ -327,20 +338,24 @@ def _load(
         raise SourceError.from_problems(all_problems, rows_rejected=rejected_rows)
 
     good = clean.loc[~rule_bad & clean["in_scope"]]
-    orders = _contract(good.loc[~good["is_return"]])
+    sales = good.loc[~good["is_return"]]
+    orders = _contract(sales)
     returns = _returns(good.loc[good["is_return"]])
-    attributes = _fetch(con, _ATTRIBUTES_SQL).astype(S.STRING)
+    out_of_range_days = (
+        _fetch(con, "SELECT order_date, count(*) AS n FROM parsed WHERE NOT in_scope GROUP BY ALL")
+        .set_index("order_date")["n"]
+        .sort_index()
+    )
     out_of_range = con.execute("SELECT count(*) FROM parsed WHERE NOT in_scope").fetchall()[0][0]
     con.execute("DROP TABLE parsed")
 
     counts = {
-        "files": len(reads) + file_errors,
+        "files": len(reads),
         "files_skipped": len(skipped),
         "rows_read": raw.num_rows + structural_rows + outside_rejects,
         "orders": len(orders),
         "returns": len(returns),
         "rejected_rows": rejected_rows,
-        "rejected_files": file_errors,
         "problems": len(all_problems),
         "out_of_range": int(out_of_range) + outside_rejects,
     }
@@ -353,9 +368,42 @@ def _load(
         counts=counts,
         columns={str(r.file.path): dict(r.columns) for _, r, _ in reads},
         date_formats={f: label for f, (label, _) in date_formats.items()},
-        product_attributes=attributes,
+        product_attributes=_product_attributes(sales),
         warnings=warnings,
+        number_format=numbers.label,
+        out_of_range_days=out_of_range_days,
+        empty_days=sorted(
+            {r.file.day for _, r, in_scope in reads if in_scope and r.file.day and not r.rows_read}
+        ),
     )
+
+
+def _number_samples(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """An even sample of the values of the number columns, to detect their format."""
+    total = con.execute("SELECT count(*) FROM raw").fetchall()[0][0]
+    step = max(1, -(-total // _NUMBER_SAMPLE))
+    rows = con.execute(
+        f"SELECT unnest([quantity, unit_price, amount]) AS v FROM raw WHERE _seq % {step} = 0"
+    ).fetchall()
+    return [v for (v,) in rows if v]
+
+
+def _product_attributes(sales: pd.DataFrame) -> pd.DataFrame:
+    """Per product of the accepted sales lines, its most frequent name and category (ties: the
+    first seen)."""
+    attributes = pd.DataFrame(index=pd.Index(sales["product_id"].unique(), name="product_id"))
+    for out, column in (("name", "product_name"), ("category", "category")):
+        pairs = sales[["product_id", column, "_seq"]].dropna()
+        mode = (
+            pairs.groupby(["product_id", column], observed=True)
+            .agg(n=("_seq", "size"), first=("_seq", "min"))
+            .reset_index()
+            .sort_values(["n", "first"], ascending=[False, True], kind="stable")
+            .drop_duplicates("product_id")
+            .set_index("product_id")[column]
+        )
+        attributes[out] = mode.reindex(attributes.index)
+    return attributes.reset_index().astype(S.STRING)
 
 
 def _string_type(t: pa_arrow.DataType) -> bool:
@@ -393,6 +441,7 @@ def _concat(reads: list[tuple[int, FileRead, bool]]) -> pa_arrow.Table:
         n = read.table.num_rows
         extra = {
             "_file": pa_arrow.array([str(read.file.path)] * n, pa_arrow.string()),
+            "_file_rel": pa_arrow.array([read.file.relpath] * n, pa_arrow.string()),
             "_file_idx": pa_arrow.array(np.full(n, index, dtype=np.int32)),
             "_file_day": pa_arrow.array([read.file.day] * n, pa_arrow.date32()),
             "_scope_file": pa_arrow.array(np.full(n, in_scope, dtype=bool)),
@@ -408,6 +457,7 @@ def _concat(reads: list[tuple[int, FileRead, bool]]) -> pa_arrow.Table:
         fields += [
             pa_arrow.field("_row", pa_arrow.int64()),
             pa_arrow.field("_file", pa_arrow.string()),
+            pa_arrow.field("_file_rel", pa_arrow.string()),
             pa_arrow.field("_file_idx", pa_arrow.int32()),
             pa_arrow.field("_file_day", pa_arrow.date32()),
             pa_arrow.field("_scope_file", pa_arrow.bool_()),
@@ -423,91 +473,23 @@ def _trimmed(field: str) -> str:
     return f"NULLIF(trim({field}), '')"
 
 
-def _choose_date_format(
-    con: duckdb.DuckDBPyConnection, field: str, mapping: ColumnMapping
-) -> tuple[str, tuple[str, ...]]:
-    """(label, formats) for a date field: the user's format, ISO only, or the best-fitting family.
-
-    Looks at an even sample of the values that are not ISO 8601. The family that parses most of
-    them wins; ties go to the family whose dates agree with the dates in the file names, then to
-    the earlier family (month-first before day-first). Its formats are tried most frequent first.
-    """
-    if mapping.date_format:
-        try:
-            con.execute(
-                f"SELECT try_strptime('2025-01-31', {_lit(mapping.date_format)})"
-            ).fetchall()
-        except duckdb.Error as exc:
-            raise SourceError(f"invalid date_format {mapping.date_format!r}: {exc}") from exc
-        return mapping.date_format, (mapping.date_format,)
-    total = con.execute("SELECT count(*) FROM raw").fetchall()[0][0]
-    step = max(1, -(-total // _DATE_SAMPLE))
-    # Two statements: in one, DuckDB would try the cast on every row before sampling.
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _sample AS SELECT {field} AS v, _file_day FROM raw "
-        f"WHERE _m_{field} AND _seq % {step} = 0"
-    )
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _dates AS SELECT v, _file_day FROM ("
-        f"SELECT {_trimmed('v')} AS v, _file_day FROM _sample"
-        ") WHERE v IS NOT NULL AND TRY_CAST(v AS TIMESTAMPTZ) IS NULL"
-    )
-    con.execute("DROP TABLE _sample")
-    try:
-        if con.execute("SELECT count(*) FROM _dates").fetchall()[0][0] == 0:
-            return ISO, ()
-        lists = ["[" + ", ".join(_lit(f) for f in fmts) + "]" for _, fmts in DATE_FORMAT_FAMILIES]
-        parsed = ", ".join(f"count({_valid(f'try_strptime(v, {fl})')})" for fl in lists)
-        counts = con.execute(f"SELECT {parsed} FROM _dates").fetchall()[0]
-        top = max(counts)
-        if top == 0:
-            return ISO, ()
-        tied = [i for i, n in enumerate(counts) if n == top]
-        if len(tied) > 1:
-            agree = ", ".join(
-                f"count(CASE WHEN abs(date_diff('day', try_strptime(v, {lists[i]})::DATE, "
-                f"_file_day)) <= 1 THEN 1 END)"
-                for i in tied
-            )
-            matches = con.execute(f"SELECT {agree} FROM _dates").fetchall()[0]
-            tied = [i for _, i in sorted(zip(matches, tied, strict=True), key=lambda m: -m[0])]
-        label, formats = DATE_FORMAT_FAMILIES[tied[0]]
-        each = ", ".join(f"count({_valid(f'try_strptime(v, {_lit(f)})')})" for f in formats)
-        per_format = con.execute(f"SELECT {each} FROM _dates").fetchall()[0]
-        ranked_formats = sorted(zip(per_format, formats, strict=True), key=lambda m: -m[0])
-        ordered = [f for _, f in ranked_formats]  # stable: ties keep the family's order
-        return label, tuple(ordered)
-    finally:
-        con.execute("DROP TABLE IF EXISTS _dates")
-
-
-def _valid(expr: str) -> str:
-    """`expr` (a timestamp) when its year is plausible for an order, else NULL."""
-    return f"CASE WHEN year({expr}) BETWEEN {_MIN_YEAR} AND {_MAX_YEAR} THEN 1 END"
-
-
-def _date_expr(value: str, formats: tuple[str, ...]) -> str:
-    iso = f"TRY_CAST(TRY_CAST({value} AS TIMESTAMPTZ) AS TIMESTAMP)"
-    if not formats:
-        return iso
-    fmts = "[" + ", ".join(_lit(f) for f in formats) + "]"
-    return f"coalesce(TRY_CAST(try_strptime({value}, {fmts}) AS TIMESTAMP), {iso})"
-
-
 def _parse_sql(
     mapping: ColumnMapping,
     date_formats: dict[str, tuple[str, tuple[str, ...]]],
+    numbers: NumberFormat,
     start: date | None,
     end: date | None,
 ) -> str:
     """One query: trimmed text -> typed fields, derived fields, a reason column per field, and
-    whether the row is in the requested range (by its order date, else by its file's date)."""
+    whether the row is in the requested range (by its order date, else by its file's date).
+
+    Without an order id column each line is its own order, named by its file and row."""
     trimmed = ", ".join(f"{_trimmed(f)} AS {f}_v" for f in FIELDS)
-    money = "regexp_replace({0}, '^[$€£¥]\\s*|\\s*[$€£¥]$', '')"
     ts_fmt = date_formats.get("order_ts", (ISO, ()))[1]
     d_fmt = date_formats.get("order_date", (ISO, ()))[1]
-    statuses = ", ".join(_lit(s.strip().lower()) for s in mapping.return_statuses) or "NULL"
-    in_years = f"BETWEEN {_MIN_YEAR} AND {_MAX_YEAR}"
+    statuses = ", ".join(sql_text(s.strip().lower()) for s in mapping.return_statuses) or "NULL"
+    in_years = f"BETWEEN {MIN_YEAR} AND {MAX_YEAR}"
+    stripped_numbers = ", ".join(f"{numbers.strip_sql(f + '_v')} AS {f}_s" for f in _NUMBERS)
     bounds = []
     if start is not None:
         bounds.append(f"order_date >= DATE '{start.isoformat()}'")
@@ -519,17 +501,22 @@ def _parse_sql(
     WITH s AS (
         SELECT _seq, _file, _file_idx, _row, _file_day, _scope_file, {
         ", ".join(f"_m_{f}" for f in FIELDS)
-    }, {trimmed} FROM raw
+    }, {trimmed},
+            CASE WHEN _m_order_id THEN {_trimmed("order_id")}
+                 ELSE _file_rel || ':' || _row END AS oid
+        FROM raw
+    ), stripped AS (
+        SELECT *, {stripped_numbers} FROM s
     ), n AS MATERIALIZED (
         SELECT *,
             TRY_CAST(line_number_v AS DOUBLE) AS ln_num,
-            TRY_CAST(quantity_v AS DOUBLE) AS q_num,
-            TRY_CAST({money.format("unit_price_v")} AS DOUBLE) AS p_num,
-            TRY_CAST({money.format("amount_v")} AS DOUBLE) AS a_num,
-            {_date_expr("order_ts_v", ts_fmt)} AS ts_val,
-            {_date_expr("order_date_v", d_fmt)} AS d_val,
-            row_number() OVER (PARTITION BY _file_idx, order_id_v ORDER BY _seq) AS ln_derived
-        FROM s
+            {numbers.parse_sql("quantity_s")} AS q_num,
+            {numbers.parse_sql("unit_price_s")} AS p_num,
+            {numbers.parse_sql("amount_s")} AS a_num,
+            {date_sql("order_ts_v", ts_fmt)} AS ts_val,
+            {date_sql("order_date_v", d_fmt)} AS d_val,
+            row_number() OVER (PARTITION BY _file_idx, oid ORDER BY _seq) AS ln_derived
+        FROM stripped
     ), t AS MATERIALIZED (
         SELECT *,
             CASE WHEN isfinite(q_num) AND q_num = floor(q_num) AND abs(q_num) <= 2147483647
@@ -546,7 +533,7 @@ def _parse_sql(
     ), typed AS (
         SELECT
             _seq, _file, _file_idx, _row, _scope_file,
-            order_id_v AS order_id,
+            oid AS order_id,
             CASE WHEN _m_line_number THEN ln_ok ELSE ln_derived::INTEGER END AS line_number,
             CASE WHEN _m_order_ts THEN ts_ok ELSE d_ok END AS order_ts,
             CAST(CASE WHEN _m_order_date THEN d_ok ELSE ts_ok END AS DATE) AS order_date,
@@ -562,7 +549,7 @@ def _parse_sql(
             CASE WHEN q_ok < 0 THEN '{RETURN_BY_QUANTITY}'
                  WHEN status_l IN ({statuses}) THEN '{RETURN_BY_STATUS} ' || status_l
             END AS return_reason,
-            CASE WHEN order_id_v IS NULL THEN '{MISSING}' END AS order_id_err,
+            CASE WHEN oid IS NULL THEN '{MISSING}' END AS order_id_err,
             CASE WHEN NOT _m_line_number THEN NULL
                  WHEN line_number_v IS NULL THEN '{MISSING}'
                  WHEN ln_num IS NULL THEN '{NOT_A_NUMBER}'
@@ -596,9 +583,11 @@ def _parse_sql(
     """
 
 
+_NUMBERS = ("quantity", "unit_price", "amount")
 _LINE_COLUMNS = (
     "_seq, _file_idx, _file, _row, in_scope, order_id, line_number, order_ts, order_date, "
-    "customer_id, product_id, quantity, unit_price, amount, status, is_return, return_reason"
+    "customer_id, product_id, quantity, unit_price, amount, status, is_return, return_reason, "
+    "category, product_name"
 )
 
 
@@ -614,26 +603,6 @@ def _clean_sql(*, ranged: bool) -> str:
         SELECT 1 FROM keys k WHERE k.order_id = p.order_id AND k.line_number = p.line_number))
     ORDER BY _seq
     """
-
-
-# Per product, the most frequent name and category on its parsed lines in scope (ties: first).
-_ATTRIBUTES_SQL = """
-WITH lines AS (SELECT * FROM parsed WHERE NOT has_err AND in_scope),
-names AS (
-    SELECT product_id, product_name AS v, count(*) AS n, min(_seq) AS s
-    FROM lines WHERE product_name IS NOT NULL GROUP BY ALL
-),
-cats AS (
-    SELECT product_id, category AS v, count(*) AS n, min(_seq) AS s
-    FROM lines WHERE category IS NOT NULL GROUP BY ALL
-),
-ids AS (SELECT product_id, min(_seq) AS s FROM lines GROUP BY ALL)
-SELECT ids.product_id,
-    (SELECT first(v ORDER BY n DESC, s) FROM names WHERE names.product_id = ids.product_id) AS name,
-    (SELECT first(v ORDER BY n DESC, s) FROM cats WHERE cats.product_id = ids.product_id)
-        AS category
-FROM ids ORDER BY ids.s
-"""
 
 
 def _empty_problems() -> pd.DataFrame:
