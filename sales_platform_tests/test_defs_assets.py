@@ -270,7 +270,7 @@ def test_file_source_quarantines_bad_rows_and_loads_the_good(tmp_path):
     database = tmp_path / "sales.duckdb"
     bad_file = FIXTURES / "bad" / "negative_price.csv"
     quarantine = resources(
-        database, source="file", source_path=str(bad_file), on_error="quarantine"
+        database, source="file", source_path=str(bad_file), on_error="quarantine", max_rejected=1.0
     )
     assert dg.materialize([orders], partition_key="2025-01-05", resources=quarantine).success
     loaded = read_table(database, tables.ORDERS)

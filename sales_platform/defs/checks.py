@@ -15,6 +15,46 @@ from sales_platform.storage import DUCKDB_POOL
 from sales_platform.tables import DAILY_SALES, ORDERS, SALES_FORECAST, TOTAL_SERIES
 
 SAMPLE_ROWS = 5
+LISTED_DAYS = 10
+
+# Computed by the `orders` asset itself, which alone sees a day's lines before and after its load.
+NO_DAY_EMPTIED = dg.AssetCheckSpec(
+    "no_day_emptied",
+    asset=ORDERS,
+    blocking=True,
+    description=(
+        "No day that had order lines is left without any, unless the source says the day is "
+        "empty (a dated file of that day with a header and no rows). A day that lost every line "
+        "usually means its file went missing or was cut off; nothing downstream is refreshed."
+    ),
+)
+
+
+def no_day_emptied_result(
+    stored: pd.Series, loaded_dates: pd.Series, declared_empty: list
+) -> dg.AssetCheckResult:
+    """`stored`: lines per day before the load (indexed by day); `loaded_dates`: the order dates
+    of the lines loaded; `declared_empty`: days the source says had no sales."""
+    had_lines = set(pd.to_datetime(stored.index[stored > 0]).normalize())
+    still_has = set(pd.to_datetime(loaded_dates).dt.normalize().unique())
+    allowed = set(pd.to_datetime(pd.Series(declared_empty, dtype="datetime64[ns]")))
+    emptied = sorted(had_lines - still_has - allowed)
+    return dg.AssetCheckResult(
+        check_name=NO_DAY_EMPTIED.name,
+        passed=not emptied,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=(
+            f"{len(emptied)} day(s) that had order lines have none now"
+            if emptied
+            else "every day that had order lines still has some"
+        ),
+        metadata={
+            "days_emptied": len(emptied),
+            "first_days_emptied": dg.MetadataValue.json(
+                [str(d.date()) for d in emptied[:LISTED_DAYS]]
+            ),
+        },
+    )
 
 
 def sql_check(

@@ -5,9 +5,11 @@ from datetime import date, timedelta
 
 import dagster as dg
 import pandas as pd
+from dagster_duckdb import DuckDBResource
 
 from sales_platform import sources, synthetic, tables
-from sales_platform.defs.metadata import markdown_table, table_metadata
+from sales_platform.defs.checks import NO_DAY_EMPTIED, no_day_emptied_result
+from sales_platform.defs.metadata import table_metadata
 from sales_platform.defs.partitions import HISTORY, daily_partitions
 from sales_platform.defs.settings import ShopSettings
 from sales_platform.storage import DUCKDB_POOL
@@ -31,6 +33,7 @@ def load_source_orders(
         on_error=shop.on_error,
         start=first_day,
         end=last_day,
+        max_rejected=shop.max_rejected,
     )
 
 
@@ -39,10 +42,10 @@ def shop_table(
     generate: Callable[[synthetic.ShopConfig], pd.DataFrame],
     derive: Callable[[sources.LoadResult], pd.DataFrame],
 ) -> pd.DataFrame:
-    """A catalog table: the synthetic shop's, or derived from all of the user's orders."""
+    """A catalog table: the synthetic shop's, or derived from the user's orders in the history."""
     if shop.is_synthetic():
         return generate(shop_config(shop))
-    return derive(load_source_orders(shop, None, None))
+    return derive(load_source_orders(shop, HISTORY.start, HISTORY.last_day()))
 
 
 @dg.asset(
@@ -64,9 +67,18 @@ def products(context: dg.AssetExecutionContext, shop: ShopSettings) -> pd.DataFr
     description="Customers: id, name, email, city, signup date.",
 )
 def customers(context: dg.AssetExecutionContext, shop: ShopSettings) -> pd.DataFrame:
-    df = shop_table(shop, synthetic.generate_customers, sources.derive_customers)
+    df = with_stored_dates(
+        shop_table(shop, synthetic.generate_customers, sources.derive_customers), tables.CUSTOMERS
+    )
     context.add_output_metadata(table_metadata(df))
     return df
+
+
+def with_stored_dates(df: pd.DataFrame, table: str) -> pd.DataFrame:
+    """`df` with the columns `tables` declares DATE as dates, so that DuckDB stores DATE (a
+    datetime64 column would be stored as TIMESTAMP)."""
+    dates = [c for c, kind in tables.COLUMNS[table].items() if kind == "DATE" and c in df]
+    return df.astype(dict.fromkeys(dates, "date32[pyarrow]"))
 
 
 def orders_metadata(df: pd.DataFrame, day_range: dict[str, str]) -> dict:
@@ -79,7 +91,38 @@ def rejected_rows(loaded: sources.LoadResult, first_day: date, last_day: date) -
     file_days = rejected["file"].map(lambda name: sources.day_from_name(str(name)) or first_day)
     rejected["partition_date"] = pd.to_datetime(file_days.clip(first_day, last_day))
     rejected["row"] = rejected["row"].astype("Int64")
-    return rejected[REJECTED_COLUMNS]
+    return with_stored_dates(rejected[REJECTED_COLUMNS], tables.ORDERS_REJECTED)
+
+
+def outside_history(loaded: sources.LoadResult) -> dict[str, int | str]:
+    """How many lines lie outside the history window, and their first and last order date."""
+    days = loaded.out_of_range_days
+    start, end = pd.Timestamp(HISTORY.start), pd.Timestamp(HISTORY.last_day())
+    outside = days[(days.index < start) | (days.index > end)]
+    if outside.empty:
+        return {"lines_outside_history": 0}
+    return {
+        "lines_outside_history": int(outside.sum()),
+        "outside_history_first_day": str(outside.index.min().date()),
+        "outside_history_last_day": str(outside.index.max().date()),
+    }
+
+
+def stored_lines_per_day(duckdb: DuckDBResource, first_day: date, last_day: date) -> pd.Series:
+    """Order lines per day already stored in [first_day, last_day] (empty before the first load)."""
+    with duckdb.get_connection() as conn:
+        exists = conn.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = ?",
+            [tables.ORDERS],
+        ).fetchone()[0]
+        if not exists:
+            return pd.Series(dtype="int64")
+        counts = conn.execute(
+            f"SELECT CAST(order_date AS DATE) AS day, count(*) AS n FROM {tables.ORDERS} "
+            "WHERE CAST(order_date AS DATE) BETWEEN ? AND ? GROUP BY ALL",
+            [first_day, last_day],
+        ).df()
+    return counts.set_index(pd.to_datetime(counts["day"]))["n"]
 
 
 @dg.multi_asset(
@@ -89,13 +132,15 @@ def rejected_rows(loaded: sources.LoadResult, first_day: date, last_day: date) -
     # A backfill of the whole history is one vectorized run, not one run per day.
     backfill_policy=dg.BackfillPolicy.single_run(),
     deps=[products, customers],
+    check_specs=[NO_DAY_EMPTIED],
     outs={
         tables.ORDERS: dg.AssetOut(
             kinds={"python", "duckdb"},
             metadata={"partition_expr": "order_date"},
             description="Order lines, one row each; a partition is one day of orders.",
         ),
-        # Only file sources yield it: every output of a day range costs one event per day.
+        # Only file sources yield it (every day, empty or not): every output of a day range
+        # costs one event per day.
         tables.ORDERS_REJECTED: dg.AssetOut(
             is_required=False,
             kinds={"duckdb"},
@@ -107,36 +152,49 @@ def rejected_rows(loaded: sources.LoadResult, first_day: date, last_day: date) -
         ),
     },
 )
-def orders(context: dg.AssetExecutionContext, shop: ShopSettings):
+def orders(context: dg.AssetExecutionContext, shop: ShopSettings, duckdb: DuckDBResource):
     window = context.partition_time_window
     first_day = window.start.date()
     last_day = window.end.date() - timedelta(days=1)
     day_range = {"first_day": first_day.isoformat(), "last_day": last_day.isoformat()}
+    stored = stored_lines_per_day(duckdb, first_day, last_day)
     if shop.is_synthetic():
         df = synthetic.generate_orders(first_day, last_day, shop_config(shop))
         yield dg.Output(df, output_name=tables.ORDERS, metadata=orders_metadata(df, day_range))
+        yield no_day_emptied_result(stored, df["order_date"], declared_empty=[])
         return
+    # A load that is mostly bad raises here, before anything is written.
     loaded = load_source_orders(shop, first_day, last_day)
     rejected = rejected_rows(loaded, first_day, last_day)
+    outside = outside_history(loaded)
+    if outside["lines_outside_history"]:
+        context.log.warning(
+            f"{outside['lines_outside_history']} order line(s) from "
+            f"{outside['outside_history_first_day']} to {outside['outside_history_last_day']} lie "
+            f"outside the history {HISTORY.start} .. {HISTORY.last_day()} and were not loaded; "
+            "widen SALES_HISTORY_START/SALES_HISTORY_END (or unset them: a file source then "
+            "covers its own first to last order date)"
+        )
     yield dg.Output(
         loaded.orders,
         output_name=tables.ORDERS,
         metadata={
             **orders_metadata(loaded.orders, day_range),
+            **outside,
             "rejected_rows": len(rejected),
             "load": dg.MetadataValue.json(loaded.metadata()),
         },
     )
-    reasons = rejected.groupby("reason").size().rename("rows").reset_index()
     yield dg.Output(
         rejected,
         output_name=tables.ORDERS_REJECTED,
         metadata={
-            **table_metadata(rejected),
+            "dagster/row_count": len(rejected),
             **day_range,
-            "reasons": dg.MetadataValue.md(markdown_table(reasons)),
+            "rejected_by_reason": dg.MetadataValue.json(loaded.metadata()["rejected_by_reason"]),
         },
     )
+    yield no_day_emptied_result(stored, loaded.orders["order_date"], loaded.empty_days)
 
 
 @dg.asset(

@@ -8,6 +8,7 @@ definitions load (the partitions of `orders` are part of the definitions), so it
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 import dagster as dg
 from pydantic import Field
 
-from sales_platform import tables
+from sales_platform import sources, tables
 from sales_platform.calendar import validate_country
 
 DEFAULT_SEED = 42
@@ -61,11 +62,20 @@ class HistoryWindow:
     end: date | None
 
     @classmethod
-    def from_env(cls, today: date | None = None) -> HistoryWindow:
+    def from_env(
+        cls,
+        today: date | None = None,
+        data_window: Callable[[], tuple[date, date] | None] | None = None,
+    ) -> HistoryWindow:
+        """SALES_HISTORY_START/END; what they leave unset comes from `data_window` (a file
+        source's first and last order date), else the last two years up to yesterday."""
         today = today or utc_today()
         end = _parse_date("SALES_HISTORY_END")
-        last_day = end or today - timedelta(days=1)
         start = _parse_date("SALES_HISTORY_START")
+        found = data_window() if data_window and (start is None or end is None) else None
+        if found:
+            start, end = start or found[0], end or found[1]
+        last_day = end or today - timedelta(days=1)
         if start is None:
             # The first of the month two years back: about two years of history, and a partition
             # set that stays the same for a whole month instead of shifting every day.
@@ -79,6 +89,15 @@ class HistoryWindow:
         return self.end or (today or utc_today()) - timedelta(days=1)
 
 
+def file_source_window_from_env() -> tuple[date, date] | None:
+    """First and last order date of the file source the environment names (None otherwise)."""
+    if os.environ.get("SALES_SOURCE") != "file" or not os.environ.get("SALES_SOURCE_PATH"):
+        return None
+    return sources.data_window(
+        os.environ["SALES_SOURCE_PATH"], os.environ.get("SALES_SOURCE_MAPPING") or None
+    )
+
+
 class ShopSettings(dg.ConfigurableResource):
     """Where raw orders come from: the synthetic shop, or the user's own files."""
 
@@ -89,6 +108,10 @@ class ShopSettings(dg.ConfigurableResource):
     )
     on_error: str = Field(
         default="fail", description="`fail` the run, or `quarantine` bad rows in orders_rejected"
+    )
+    max_rejected: float = Field(
+        default=sources.DEFAULT_MAX_REJECTED,
+        description="share of a load's rows that may be rejected before the load is refused",
     )
     seed: int = Field(default=DEFAULT_SEED, description="seed of the synthetic shop")
     orders_per_day: float = Field(
@@ -129,6 +152,7 @@ def shop_settings_from_env() -> ShopSettings:
         source_path=env_or_default("SALES_SOURCE_PATH", ""),
         source_mapping=env_or_default("SALES_SOURCE_MAPPING", ""),
         on_error=env_or_default("SALES_SOURCE_ON_ERROR", "fail"),
+        max_rejected=env_or_default("SALES_SOURCE_MAX_REJECTED", sources.DEFAULT_MAX_REJECTED),
         seed=env_or_default("SALES_SEED", DEFAULT_SEED),
         orders_per_day=env_or_default("SALES_ORDERS_PER_DAY", DEFAULT_ORDERS_PER_DAY),
         country=env_or_default("SALES_COUNTRY", DEFAULT_COUNTRY),

@@ -15,11 +15,12 @@ from .derive import UNCATEGORIZED, derive_customers, derive_products
 from .errors import SourceError
 from .files import day_from_name, list_source_days, source_cursor
 from .mapping import ALIASES, DEFAULT_RETURN_STATUSES, ColumnMapping
-from .orders import LoadResult, load_orders
+from .orders import DEFAULT_MAX_REJECTED, LoadResult, data_window, load_orders
 from .schema import LINES_SCHEMA, ORDERS_SCHEMA
 
 __all__ = [
     "ALIASES",
+    "DEFAULT_MAX_REJECTED",
     "DEFAULT_RETURN_STATUSES",
     "LINES_SCHEMA",
     "ORDERS_SCHEMA",
@@ -27,6 +28,7 @@ __all__ = [
     "ColumnMapping",
     "LoadResult",
     "SourceError",
+    "data_window",
     "day_from_name",
     "derive_customers",
     "derive_products",

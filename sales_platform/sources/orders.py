@@ -240,6 +240,21 @@ def _refuse_a_mostly_bad_load(result: LoadResult, max_rejected: float) -> None:
         )
 
 
+def data_window(
+    path: str | Path, mapping: ColumnMapping | dict[str, Any] | str | None = None
+) -> tuple[date, date] | None:
+    """The first and last order date of the accepted lines (sales and returns) of a source, or
+    None when it cannot be loaded at all (the load itself then says why)."""
+    try:
+        result = load_orders(path, mapping, on_error="quarantine", max_rejected=1.0)
+    except SourceError:
+        return None
+    days = pd.concat([result.orders["order_date"], result.returns["order_date"]])
+    if days.empty:
+        return None
+    return days.min().date(), days.max().date()
+
+
 def _load(
     con: duckdb.DuckDBPyConnection,
     selected: list[SourceFile],
