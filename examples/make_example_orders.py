@@ -2,6 +2,7 @@
 
     python examples/make_example_orders.py                # -> examples/orders/orders_YYYY-MM-DD.csv
     python examples/make_example_orders.py --out /tmp/orders --start 2024-01-01 --days 366
+    python examples/make_example_orders.py --out /tmp/export.csv --days 731 --scale 1.7  # one file
 
 The files look like a typical e-commerce/ERP export (the columns of the well-known "Online Retail"
 data set): ``InvoiceNo, InvoiceDate, StockCode, Description, Quantity, UnitPrice, CustomerID,
@@ -63,18 +64,20 @@ CATALOG = [
 ]
 
 
-def _demand(day: date) -> float:
+def _demand(day: date, scale: float = 1.0) -> float:
     """Expected invoices on `day`: weekly shape, a slow trend and a Christmas season."""
     weekday = (1.0, 1.1, 1.05, 1.15, 0.95, 0.6, 0.75)[day.weekday()]
     doy = day.timetuple().tm_yday
     season = 1.0 + 0.9 * np.exp(-(((doy - 330) / 25.0) ** 2))  # peak late November
     trend = 1.0 + 0.0008 * (day - date(2024, 1, 1)).days
-    return 4.0 * weekday * season * trend
+    return 4.0 * scale * weekday * season * trend
 
 
-def make_day(rng: np.random.Generator, day: date, last_invoice: int) -> tuple[pd.DataFrame, int]:
+def make_day(
+    rng: np.random.Generator, day: date, last_invoice: int, scale: float = 1.0
+) -> tuple[pd.DataFrame, int]:
     """One day's lines (returns included), in the export's columns, and the last invoice number."""
-    n_invoices = int(rng.poisson(_demand(day)))
+    n_invoices = int(rng.poisson(_demand(day, scale)))
     rows = []
     invoice = last_invoice
     product_weights = np.linspace(2.0, 0.5, len(CATALOG))
@@ -115,20 +118,36 @@ def make_day(rng: np.random.Generator, day: date, last_invoice: int) -> tuple[pd
 
 
 def write_example(
-    out: Path, start: date = date(2024, 1, 1), days: int = 366, seed: int = 7
+    out: Path,
+    start: date = date(2024, 1, 1),
+    days: int = 366,
+    seed: int = 7,
+    scale: float = 1.0,
+    copies: int = 1,
 ) -> dict[str, int]:
-    """Write ``orders_YYYY-MM-DD.csv`` files under `out`; returns what was written."""
-    out.mkdir(parents=True, exist_ok=True)
+    """Write ``orders_YYYY-MM-DD.csv`` files under `out`, or one export file when `out` ends in
+    ``.csv``; returns what was written. `scale` multiplies the invoices a day; `copies` > 1
+    writes every line that many times (an export appended to itself: duplicate order lines)."""
+    single = out.suffix == ".csv"
+    (out.parent if single else out).mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     invoice = 536000
-    lines = returns = 0
+    frames = []
     for offset in range(days):
         day = start + timedelta(days=offset)
-        frame, invoice = make_day(rng, day, invoice)
-        frame.to_csv(out / f"orders_{day.isoformat()}.csv", index=False, lineterminator="\n")
-        lines += len(frame)
-        returns += int((frame["Quantity"] < 0).sum())
-    return {"files": days, "lines": lines, "returns": returns}
+        frame, invoice = make_day(rng, day, invoice, scale)
+        frame = pd.concat([frame] * copies, ignore_index=True)
+        if not single:
+            frame.to_csv(out / f"orders_{day.isoformat()}.csv", index=False, lineterminator="\n")
+        frames.extend([frame] if len(frame) else [])
+    everything = pd.concat(frames, ignore_index=True)
+    if single:
+        everything.to_csv(out, index=False, lineterminator="\n")
+    return {
+        "files": 1 if single else days,
+        "lines": len(everything),
+        "returns": int((everything["Quantity"] < 0).sum()),
+    }
 
 
 def main(argv: list[str] | None = None) -> dict[str, int]:
@@ -137,10 +156,11 @@ def main(argv: list[str] | None = None) -> dict[str, int]:
     parser.add_argument("--start", type=date.fromisoformat, default=date(2024, 1, 1))
     parser.add_argument("--days", type=int, default=366)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--scale", type=float, default=1.0, help="invoices a day, multiplied")
     args = parser.parse_args(argv)
-    summary = write_example(args.out, args.start, args.days, args.seed)
+    summary = write_example(args.out, args.start, args.days, args.seed, args.scale)
     print(
-        f"wrote {summary['files']} daily files, {summary['lines']} order lines "
+        f"wrote {summary['files']} file(s), {summary['lines']} order lines "
         f"({summary['returns']} returns) to {args.out}"
     )
     return summary

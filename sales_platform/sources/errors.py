@@ -29,6 +29,8 @@ def describe_problem(file: Any, row: Any, column: Any, reason: str, value: Any =
 
 
 def _is_na(value: Any) -> bool:
+    if value is None:
+        return True
     try:
         return bool(value != value)  # NaN / pd.NA-safe enough for scalars
     except (TypeError, ValueError):

@@ -229,6 +229,21 @@ def _refuse_a_mostly_bad_load(result: LoadResult, max_rejected: float) -> None:
     """Quarantine loads the good rows only when the bad ones are a few: a systematic problem
     (a number or date format, a broken export) must stop the load, not shrink the shop."""
     c = result.counts
+    if c["files"] and not c["rows_read"] and not result.empty_days:
+        # Only a dated file can say "nothing was sold that day"; an undated one saying nothing at
+        # all is a broken export.
+        raise SourceError.refused(
+            pd.DataFrame(
+                {
+                    "file": [str(f) for f in result.files],
+                    "row": None,
+                    "column": None,
+                    "value": None,
+                    "reason": "no data row",
+                }
+            ),
+            "the file(s) read hold no data row",
+        )
     rows = c["orders"] + c["returns"] + c["rejected_rows"]
     if rows and not c["orders"] + c["returns"]:
         raise SourceError.refused(result.rejected, f"none of the {rows} rows read is valid")
