@@ -30,7 +30,11 @@ days AS (
     SELECT CAST(unnest(generate_series(min(date), max(date), INTERVAL 1 DAY)) AS DATE) AS date
     FROM lines
 ),
-series AS (SELECT DISTINCT series FROM sums)
+-- One category only: its series would repeat the total.
+series AS (
+    SELECT DISTINCT series FROM sums
+    WHERE series = '{tables.TOTAL_SERIES}' OR (SELECT count(DISTINCT category) FROM lines) > 1
+)
 SELECT d.date, s.series,
        coalesce(x.revenue, 0)::DOUBLE AS revenue,
        coalesce(x.units, 0)::BIGINT AS units,
