@@ -459,14 +459,7 @@ def run_file(args) -> int:
             return 0
         raise SystemExit(f"{path} does not exist")
     log(f"loading {path} through the file source")
-    try:
-        daily, note = file_daily_sales(path, args.mapping)
-    except Exception as exc:  # TEMPORARY until the file source reads dd/mm/yy on its own
-        if not superstore or args.mapping is not None:
-            raise
-        log(f"the file source rejects the export without a mapping: {str(exc)[:200]}")
-        daily, note = file_daily_sales(path, {"date_format": "%d/%m/%y"})
-        note += " (TEMPORARY mapping date_format=%d/%m/%y: rejected without one)"
+    daily, note = file_daily_sales(path, args.mapping)
     promotions = read_promotions(args.promotions)
     print(f"data: {path.name} through sources.load_orders: {note}")
     print(f"promotions: {args.promotions or 'none'}")
