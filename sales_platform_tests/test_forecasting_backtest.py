@@ -9,9 +9,12 @@ import pytest
 from sales_platform import tables
 from sales_platform.forecasting import (
     ALL_SERIES,
+    CANDIDATES,
     ForecastConfig,
     IntervalCalibration,
+    NotEnoughHistory,
     best_baseline,
+    choose_methods,
     fold_origins,
     gate_passes,
     run_backtest,
@@ -48,7 +51,7 @@ def test_fold_origins_end_on_the_last_day() -> None:
 def test_tables_follow_the_contract(result) -> None:
     assert list(result.metrics.columns) == list(tables.COLUMNS[tables.BACKTEST])
     assert list(result.predictions.columns) == list(tables.COLUMNS[tables.BACKTEST_PREDICTIONS])
-    models = {"random_forest", "seasonal_naive_7", "moving_average_28", "oracle"}
+    models = {"published", *CANDIDATES, "oracle"}
     assert set(result.metrics["model"]) == models
     assert set(result.metrics["series"]) == {"total", "Alpha", "Beta", "Gamma", ALL_SERIES}
     assert (result.metrics["folds"] == FOLDS).all()
@@ -60,7 +63,7 @@ def test_folds_are_consecutive_windows_ending_on_the_last_day(result, daily) -> 
     last = pd.Timestamp(daily["date"].max()).date()
     assert p["date"].max() == last
     per_fold = p[p["model"] == "random_forest"].groupby("fold")
-    assert per_fold.size().tolist() == [HORIZON * 4] * FOLDS
+    assert per_fold.size().tolist() == [HORIZON * 4] * (FOLDS + 1)  # with the warm-up fold 0
     for _fold, g in per_fold:
         assert g["horizon"].min() == 1 and g["horizon"].max() == HORIZON
         assert (pd.to_datetime(g["date"]) > pd.to_datetime(g["origin"])).all()
@@ -68,16 +71,16 @@ def test_folds_are_consecutive_windows_ending_on_the_last_day(result, daily) -> 
             (pd.to_datetime(g["date"]) - pd.to_datetime(g["origin"])).dt.days == g["horizon"]
         ).all()
     origins = sorted(pd.to_datetime(p["origin"].unique()))
-    assert np.diff(origins).astype("timedelta64[D]").astype(int).tolist() == [HORIZON] * (FOLDS - 1)
+    assert np.diff(origins).astype("timedelta64[D]").astype(int).tolist() == [HORIZON] * FOLDS
 
 
 def test_refit_per_fold_on_data_up_to_the_origin_only(daily, monkeypatch) -> None:
     seen = []
     real_fit = backtest_module.fit_forecaster
 
-    def spy(train, config):
+    def spy(train, config, promotions):
         seen.append(pd.to_datetime(train["date"]).max())
-        return real_fit(train, config)
+        return real_fit(train, config, promotions)
 
     monkeypatch.setattr(backtest_module, "fit_forecaster", spy)
     res = run_backtest(daily, CONFIG, folds=FOLDS, horizon=HORIZON)
@@ -92,22 +95,47 @@ def test_fold_forecasts_do_not_see_later_actuals(daily, result) -> None:
     changed.loc[later, "revenue"] *= 2.0
     res = run_backtest(changed, CONFIG, folds=FOLDS, horizon=HORIZON)
 
-    def fold1(r):
+    def fold0(r):
         p = r.predictions
-        return p[(p["fold"] == 1) & (p["model"] == "random_forest")]["forecast"].to_numpy()
+        return p[(p["fold"] == 0) & (p["model"] == "random_forest")]["forecast"].to_numpy()
 
-    np.testing.assert_array_equal(fold1(result), fold1(res))
+    np.testing.assert_array_equal(fold0(result), fold0(res))
 
 
-def test_intervals_of_a_fold_are_calibrated_on_the_other_folds(result) -> None:
+def test_intervals_of_a_fold_are_calibrated_on_earlier_folds_only(result) -> None:
     p = result.predictions
+    assert p.loc[p["fold"] == 0, "upper_80"].isna().all()  # the warm-up fold has no past
     for fold in range(1, FOLDS + 1):
-        calib = IntervalCalibration.from_predictions(p[p["fold"] != fold])
+        calib = IntervalCalibration.from_predictions(p[p["fold"] < fold])
         rows = p[(p["fold"] == fold) & (p["model"] == "random_forest") & (p["series"] == "Beta")]
         bounds = calib.bounds("random_forest", "Beta", rows["horizon"], rows["forecast"])
         np.testing.assert_allclose(rows["upper_80"], bounds["upper_80"])
         np.testing.assert_allclose(rows["lower_95"], bounds["lower_95"])
     assert result.calibration.has("random_forest") and result.calibration.has("oracle")
+
+
+def test_published_fold_uses_the_choice_of_earlier_folds(result) -> None:
+    """Top-down: the total publishes its choice; the categories' choices scaled to add up."""
+    p = result.predictions.set_index(["series", "horizon"])
+    names = ["total", "Alpha", "Beta", "Gamma"]
+    for fold in range(1, FOLDS + 1):
+        choice = choose_methods(result.predictions.query("fold < @fold"), names)
+        rows = p[p["fold"] == fold]
+        published = rows[rows["model"] == "published"]["forecast"]
+        chosen = {s: rows[rows["model"] == choice[s]]["forecast"].loc[s] for s in names}
+        np.testing.assert_allclose(published.loc["total"], chosen["total"])
+        factors = [published.loc[s] / chosen[s] for s in names[1:]]
+        np.testing.assert_allclose(factors[0], factors[1])
+        np.testing.assert_allclose(factors[0], factors[2])
+
+
+def test_warm_up_fold_is_not_scored(result) -> None:
+    m = result.metrics
+    assert (m["folds"] == FOLDS).all()
+    p = result.predictions
+    scored = p[(p["fold"] > 0) & (p["model"] == "published") & (p["series"] == "total")]
+    row = m[(m["model"] == "published") & (m["series"] == "total")].iloc[0]
+    assert row["mae"] == pytest.approx((scored["actual"] - scored["forecast"]).abs().mean())
 
 
 def test_oracle_rows_are_the_expected_demand(result, daily) -> None:
@@ -122,14 +150,16 @@ def test_all_series_row_pools_every_series(result) -> None:
     assert m.loc[("random_forest", ALL_SERIES), "mase"] == pytest.approx(np.mean(per_series))
 
 
-def test_too_short_history_raises() -> None:
-    with pytest.raises(ValueError, match="too few"):
-        run_backtest(toy_daily_sales(days=120), CONFIG, folds=5, horizon=30)
+def test_short_history_gets_fewer_folds_then_a_clear_error() -> None:
+    fewer = run_backtest(toy_daily_sales(days=150), CONFIG, folds=5, horizon=30)
+    assert (fewer.metrics["folds"] == 2).all()  # (150 - 58) // 30 - 1
+    with pytest.raises(NotEnoughHistory, match="too few to backtest"):
+        run_backtest(toy_daily_sales(days=110), CONFIG, folds=5, horizon=30)
 
 
 def _metrics(rf: float, naive: float, ma: float, series: str = "total") -> pd.DataFrame:
     rows = [
-        {"series": series, "model": "random_forest", "mase": rf},
+        {"series": series, "model": "published", "mase": rf},
         {"series": series, "model": "seasonal_naive_7", "mase": naive},
         {"series": series, "model": "moving_average_28", "mase": ma},
         {"series": "Alpha", "model": "random_forest", "mase": 9.0},

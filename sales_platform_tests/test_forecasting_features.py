@@ -126,8 +126,9 @@ def test_design_rows_use_nothing_after_their_origin(origin: int, seed: int) -> N
     other[origin + 1 :] *= rng.uniform(0, 3, other[origin + 1 :].shape)
     origins = np.full(20, origin)
     steps = np.arange(1, 21)
-    xa, la = design_matrix(values, names, cal, origins, steps, config)
-    xb, lb = design_matrix(other, names, cal, origins, steps, config)
+    promo = np.zeros((len(cal), values.shape[1]))
+    xa, la = design_matrix(values, names, cal, origins, steps, config, promo)
+    xb, lb = design_matrix(other, names, cal, origins, steps, config, promo)
     np.testing.assert_array_equal(xa, xb)
     np.testing.assert_array_equal(la, lb)
 

@@ -23,8 +23,9 @@ FORECAST = "forecast"
         fail_window=timedelta(hours=48), warn_window=timedelta(hours=26)
     ),
     description=(
-        "Forecast per day and series with 80%/95% intervals calibrated on backtest residuals. "
-        "Falls back to the best baseline when the model fails the backtest quality gate."
+        "Forecast per day and series with 80%/95% intervals calibrated on backtest residuals; "
+        "each series publishes the candidate its backtest chose (`method`). Falls back to the "
+        "best baseline when that choice fails the quality gate or the history is too short."
     ),
 )
 def sales_forecast(
@@ -33,15 +34,23 @@ def sales_forecast(
     daily_sales: pd.DataFrame,
     backtest: pd.DataFrame,
     backtest_predictions: pd.DataFrame,
+    promotions: pd.DataFrame,
     forecast: ForecastSettings,
 ) -> pd.DataFrame:
     passed, gate_reason = forecasting.gate_passes(backtest)
-    calibration = forecasting.IntervalCalibration.from_predictions(backtest_predictions)
     if passed:
-        df = forecasting.forecast(sales_model, daily_sales, calibration, horizon=forecast.horizon)
+        df = forecasting.published_forecast(
+            sales_model, daily_sales, backtest_predictions, forecast.horizon, promotions
+        )
     else:
         baseline = forecasting.best_baseline(backtest)
         context.log.warning(f"Quality gate failed ({gate_reason}); publishing {baseline}")
+        scored = (
+            backtest_predictions
+            if len(backtest_predictions)
+            else (forecasting.seasonal_naive_in_sample(daily_sales))
+        )
+        calibration = forecasting.IntervalCalibration.from_predictions(scored)
         df = forecasting.baseline_forecast(daily_sales, baseline, forecast.horizon, calibration)
     df["date"] = pd.to_datetime(df["date"])
     df["model_version"] = sales_model.metadata()["model_version"]
@@ -53,7 +62,9 @@ def sales_forecast(
     context.add_output_metadata(
         {
             **table_metadata(df),
-            "method": str(df["method"].iloc[0]) if len(df) else "",
+            "method": dg.MetadataValue.json(
+                df.groupby("series")["method"].first().to_dict() if len(df) else {}
+            ),
             "gate": gate_reason,
             "forecast_total_revenue": round(float(total["forecast"].sum()), 2),
             "first_day": str(total["date"].min().date()) if len(total) else "",

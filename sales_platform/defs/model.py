@@ -6,14 +6,14 @@ import pandas as pd
 from sales_platform import forecasting, tables
 from sales_platform.defs.metadata import figure_markdown, markdown_table, table_metadata
 from sales_platform.defs.plots import backtest_figure
-from sales_platform.defs.settings import ForecastSettings
+from sales_platform.defs.settings import ForecastSettings, ShopSettings
 from sales_platform.storage import DUCKDB_POOL
 
 MODEL = "model"
 
 
-def forecast_config(settings: ForecastSettings) -> forecasting.ForecastConfig:
-    return forecasting.ForecastConfig(horizon=settings.horizon)
+def forecast_config(settings: ForecastSettings, shop: ShopSettings) -> forecasting.ForecastConfig:
+    return forecasting.ForecastConfig(horizon=settings.horizon, country=shop.country_code())
 
 
 @dg.asset(
@@ -22,14 +22,20 @@ def forecast_config(settings: ForecastSettings) -> forecasting.ForecastConfig:
     pool=DUCKDB_POOL,
     code_version=forecasting.MODEL_VERSION,
     description=(
-        "One global RandomForest over the total and every category, with what it needs to "
-        "forecast (feature list, training window, code version); stored in DuckDB via skops."
+        "One global RandomForest over the total and every category (the shop's promotions and "
+        "its country's calendar as features), with what it needs to forecast (feature list, "
+        "training window, code version); stored in DuckDB via skops."
     ),
 )
 def sales_model(
-    context: dg.AssetExecutionContext, sales_features: pd.DataFrame, forecast: ForecastSettings
+    context: dg.AssetExecutionContext,
+    sales_features: pd.DataFrame,
+    promotions: pd.DataFrame,
+    forecast: ForecastSettings,
+    shop: ShopSettings,
 ) -> forecasting.FittedForecaster:
-    model = forecasting.fit_forecaster(sales_features, forecast_config(forecast))
+    config = forecast_config(forecast, shop)
+    model = forecasting.fit_forecaster(sales_features, config, promotions)
     info = model.metadata()
     importances = pd.DataFrame(
         list(info["feature_importances"].items()), columns=["feature", "importance"]
@@ -59,8 +65,9 @@ def sales_model(
             kinds={"scikitlearn", "duckdb"},
             description=(
                 "Rolling-origin backtest, refit per fold: MAE, RMSE, sMAPE, MASE, bias, interval "
-                "coverage and width per series of the model, SeasonalNaive(7), a moving average "
-                "and (synthetic data) the oracle."
+                "coverage and width per series of every candidate (forest, AutoETS, their mean, "
+                "SeasonalNaive(7), a moving average), of the published per-series choice "
+                "(made on earlier folds only) and (synthetic data) the oracle."
             ),
         ),
         tables.BACKTEST_PREDICTIONS: dg.AssetOut(
@@ -74,17 +81,29 @@ def backtest(
     context: dg.AssetExecutionContext,
     daily_sales: pd.DataFrame,
     expected_demand: pd.DataFrame,
+    promotions: pd.DataFrame,
     forecast: ForecastSettings,
+    shop: ShopSettings,
 ):
-    config = forecast_config(forecast)
-    result = forecasting.run_backtest(
-        daily_sales,
-        config,
-        expected_demand=expected_demand if len(expected_demand) else None,
-        horizon=config.horizon,
-    )
+    config = forecast_config(forecast, shop)
+    try:
+        result = forecasting.run_backtest(
+            daily_sales,
+            config,
+            promotions=promotions,
+            expected_demand=expected_demand if len(expected_demand) else None,
+            horizon=config.horizon,
+        )
+    except forecasting.NotEnoughHistory as short:
+        # Stored empty, so the forecast publishes the seasonal naive and says why.
+        context.log.warning(str(short))
+        for name in (tables.BACKTEST, tables.BACKTEST_PREDICTIONS):
+            empty = pd.DataFrame({c: [] for c in tables.COLUMNS[name]})
+            yield dg.Output(empty, output_name=name, metadata={"not_backtested": str(short)})
+        return
     passed, reason = forecasting.gate_passes(result.metrics)
     overview = result.metrics[result.metrics["series"] == tables.TOTAL_SERIES]
+    choice = forecasting.selection_table(result.predictions, sorted(daily_sales["series"].unique()))
     yield dg.Output(
         result.metrics,
         output_name=tables.BACKTEST,
@@ -92,6 +111,7 @@ def backtest(
             **table_metadata(result.metrics, preview_rows=0),
             "metrics_total": dg.MetadataValue.md(markdown_table(overview, ",.3f")),
             "metrics_all": dg.MetadataValue.md(markdown_table(result.metrics, ",.3f")),
+            "method_per_series": dg.MetadataValue.md(markdown_table(choice, ",.1f")),
             "gate_passed": passed,
             "gate": reason,
             "plot": figure_markdown(backtest_figure(result.predictions), "backtest"),

@@ -9,6 +9,7 @@ from dagster_duckdb import DuckDBResource
 from sales_platform import forecasting, tables
 from sales_platform.defs.metadata import table_metadata
 from sales_platform.defs.raw import products
+from sales_platform.defs.settings import ShopSettings
 from sales_platform.storage import DUCKDB_POOL
 
 SALES = "sales"
@@ -82,8 +83,14 @@ def daily_sales(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> pd
         "and series: what the model is trained on."
     ),
 )
-def sales_features(context: dg.AssetExecutionContext, daily_sales: pd.DataFrame) -> pd.DataFrame:
-    df = forecasting.build_features(daily_sales, forecasting.ForecastConfig())
+def sales_features(
+    context: dg.AssetExecutionContext,
+    daily_sales: pd.DataFrame,
+    promotions: pd.DataFrame,
+    shop: ShopSettings,
+) -> pd.DataFrame:
+    config = forecasting.ForecastConfig(country=shop.country_code())
+    df = forecasting.build_features(daily_sales, config, promotions)
     context.add_output_metadata(table_metadata(df, preview_rows=5))
     return df
 

@@ -99,9 +99,10 @@ from sales_platform.forecasting.baselines import (
     MOVING_AVERAGE_28,
     SEASONAL_NAIVE_7,
     baseline_forecast,
+    seasonal_naive_in_sample,
 )
 from sales_platform.forecasting.config import FeatureConfig, ForecastConfig
-from sales_platform.forecasting.features import build_features
+from sales_platform.forecasting.features import NotEnoughHistory, build_features
 from sales_platform.forecasting.intervals import IntervalCalibration
 from sales_platform.forecasting.model import (
     METHOD,
@@ -109,13 +110,27 @@ from sales_platform.forecasting.model import (
     TRUSTED_TYPES,
     FittedForecaster,
     fit_forecaster,
-    forecast,
 )
 from sales_platform.forecasting.reconciliation import reconcile
+from sales_platform.forecasting.selection import (
+    CANDIDATES,
+    COMBINATION,
+    DEFAULT_METHOD,
+    PUBLISHED,
+    choose_methods,
+    published_forecast,
+    selection_table,
+)
+from sales_platform.forecasting.statistical import ETS
 
 __all__ = [
     "ALL_SERIES",
     "BASELINES",
+    "CANDIDATES",
+    "COMBINATION",
+    "DEFAULT_METHOD",
+    "ETS",
+    "PUBLISHED",
     "METHOD",
     "MODEL_VERSION",
     "MOVING_AVERAGE_28",
@@ -127,15 +142,19 @@ __all__ = [
     "FittedForecaster",
     "ForecastConfig",
     "IntervalCalibration",
+    "NotEnoughHistory",
     "baseline_forecast",
     "best_baseline",
     "build_features",
+    "choose_methods",
     "compute_metrics",
     "fit_forecaster",
     "fold_origins",
-    "forecast",
     "gate_passes",
     "reconcile",
+    "published_forecast",
     "run_backtest",
     "score_forecasts",
+    "seasonal_naive_in_sample",
+    "selection_table",
 ]

@@ -1,15 +1,21 @@
 """Rolling-origin backtest, the quality gate and the choice of fallback baseline.
 
 Folds: ``folds`` consecutive, non-overlapping windows of ``horizon`` days that end on the last
-date of ``daily_sales``. Fold ``k`` (1 = oldest) has origin ``o_k`` = the day before its window.
+date of ``daily_sales``, after a warm-up fold 0 just before them. Fold ``k`` (1 = oldest scored)
+has origin ``o_k`` = the day before its window. A history too short for ``folds`` gets fewer.
 For each fold the model is refit on the data up to ``o_k`` only (the history is cut at the origin
 before anything is computed), then the model, the baselines and (given ``expected_demand``) the
 oracle forecast the window.
 
-Intervals are cross-conformal over folds: the intervals of fold ``k`` are calibrated on the
-residuals of the *other* folds only, so the coverage reported for a fold is out-of-sample for it.
-The :class:`~sales_platform.forecasting.intervals.IntervalCalibration` returned for publishing
-uses every fold.
+Every candidate of :mod:`~sales_platform.forecasting.selection` forecasts each fold, and so does
+the ``published`` forecast: each series' candidate chosen on the folds *before* the fold (fold 1
+publishes the default), reconciled. Its scores are those of the whole procedure, choice included.
+
+Intervals are calibrated on earlier folds only: the intervals of fold ``k`` come from the
+residuals of folds ``1 .. k-1`` (fold 1 has none), as they would have been in production, so the
+coverage is out-of-sample. The
+:class:`~sales_platform.forecasting.intervals.IntervalCalibration` returned for publishing uses
+every fold.
 
 Metrics rows (the ``backtest`` table): one per series and model, plus ``series = "__all__"`` per
 model, which pools every series' out-of-sample days: ``mae``/``rmse``/``bias`` are then in currency
@@ -27,15 +33,25 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from sales_platform.forecasting.baselines import BASELINES, SEASONAL_NAIVE_7, baseline_values
+from sales_platform.forecasting.baselines import BASELINES, SEASONAL_NAIVE_7
 from sales_platform.forecasting.config import ForecastConfig
-from sales_platform.forecasting.features import Panel, to_wide
+from sales_platform.forecasting.features import NotEnoughHistory, Panel, to_wide
 from sales_platform.forecasting.intervals import INTERVAL_COLUMNS, IntervalCalibration
 from sales_platform.forecasting.metrics import seasonal_naive_scale
-from sales_platform.forecasting.model import METHOD, fit_forecaster, predict_panel
+from sales_platform.forecasting.model import fit_forecaster
+from sales_platform.forecasting.selection import (
+    CANDIDATES,
+    DEFAULT_METHOD,
+    PUBLISHED,
+    candidate_values,
+    choose_methods,
+    publish,
+)
 from sales_platform.tables import COLUMNS, TOTAL_SERIES
 
 ORACLE = "oracle"
+MIN_TRAINING_DAYS = 30
+"""Days of history the first fold trains on beyond the features' warm-up."""
 ALL_SERIES = "__all__"
 METRIC_COLUMNS = list(COLUMNS["backtest"])
 PREDICTION_COLUMNS = list(COLUMNS["backtest_predictions"])
@@ -63,37 +79,44 @@ def run_backtest(
     daily_sales: pd.DataFrame,
     config: ForecastConfig | None = None,
     *,
+    promotions: pd.DataFrame | None = None,
     expected_demand: pd.DataFrame | None = None,
     folds: int = 5,
     horizon: int = 30,
 ) -> BacktestResult:
-    """Rolling-origin evaluation of the model against the baselines (and the oracle)."""
+    """Rolling-origin evaluation of the candidates, the published choice and the oracle."""
     start = time.perf_counter()
     config = (config or ForecastConfig()).with_(horizon=horizon)
-    if folds < 2:
-        raise ValueError(
-            f"folds must be >= 2 (intervals of a fold are calibrated on the others), got {folds}"
-        )
+    if folds < 1:
+        raise ValueError(f"folds must be >= 1, got {folds}")
     panel = to_wide(daily_sales)
     n, _ = panel.values.shape
-    origins = fold_origins(n, folds, horizon)
-    need = config.warmup_days + 60
-    if origins[0] + 1 < need:
-        raise ValueError(
-            f"{n} days are too few for {folds} folds of {horizon} days: the first fold needs "
-            f"{need} days of training history"
+    need = config.warmup_days + MIN_TRAINING_DAYS
+    # A short history gets fewer folds rather than none (at least one scored fold).
+    folds = min(folds, (n - need) // horizon - 1)
+    if folds < 1:
+        raise NotEnoughHistory(
+            f"{n} days of history are too few to backtest {horizon}-day forecasts: that needs "
+            f"{need + 2 * horizon} days ({need} to train, a {horizon}-day fold to choose each "
+            f"series' method and one to score it)"
         )
+    # Fold 0 only warms up: it gives fold 1 a choice of method and intervals, and is not scored.
+    origins = fold_origins(n, folds + 1, horizon)
     oracle = _oracle_panel(expected_demand, panel) if expected_demand is not None else None
 
     frames, fit_seconds = [], []
-    for k, o in enumerate(origins, start=1):
+    for k, o in enumerate(origins):
         history = Panel(panel.dates[: o + 1], panel.series, panel.values[: o + 1])
         train = _long(history)  # the data up to the origin, nothing after it
-        model = fit_forecaster(train, config)
+        model = fit_forecaster(train, config, promotions)
         fit_seconds.append(model.fit_seconds)
-        preds = {METHOD: predict_panel(model, history, horizon)}
-        for name in BASELINES:
-            preds[name] = baseline_values(history.values, name, horizon)
+        preds = candidate_values(model, history, horizon, promotions)
+        choice = (
+            choose_methods(pd.concat(frames, ignore_index=True), panel.series)
+            if frames
+            else dict.fromkeys(panel.series, DEFAULT_METHOD)
+        )
+        preds[PUBLISHED] = publish(preds, panel.series, choice, config.reconciliation)
         if oracle is not None:
             preds[ORACLE] = oracle[o + 1 : o + 1 + horizon]
         actual = panel.values[o + 1 : o + 1 + horizon]
@@ -101,11 +124,11 @@ def run_backtest(
         frames.append(_fold_frame(k, panel, o, horizon, actual, preds, scales))
     predictions = pd.concat(frames, ignore_index=True)
 
-    # Cross-conformal intervals: fold k's intervals come from the other folds' residuals.
+    # Fold k's intervals come from the residuals of the folds before it, as in production.
     for c in INTERVAL_COLUMNS:
         predictions[c] = np.nan
     for k in range(1, folds + 1):
-        calib = IntervalCalibration.from_predictions(predictions[predictions["fold"] != k])
+        calib = IntervalCalibration.from_predictions(predictions[predictions["fold"] < k])
         mask = (predictions["fold"] == k).to_numpy()
         part = predictions.loc[mask]
         for (model_name, series), idx in part.groupby(["model", "series"]).groups.items():
@@ -114,7 +137,7 @@ def run_backtest(
             for c in INTERVAL_COLUMNS:
                 predictions.loc[idx, c] = b[c]
     calibration = IntervalCalibration.from_predictions(predictions)
-    metrics = compute_metrics(predictions, folds)
+    metrics = compute_metrics(predictions[predictions["fold"] > 0], folds)
     predictions = predictions[PREDICTION_COLUMNS].reset_index(drop=True)
     return BacktestResult(
         metrics=metrics,
@@ -194,7 +217,7 @@ def _metric_row(g: pd.DataFrame) -> dict:
 def compute_metrics(predictions: pd.DataFrame, folds: int | None = None) -> pd.DataFrame:
     """The ``backtest`` table from backtest predictions (with a ``scale`` column for MASE)."""
     rows = []
-    model_order = [METHOD, *BASELINES, ORACLE]
+    model_order = [PUBLISHED, *CANDIDATES, ORACLE]
     models = [m for m in model_order if m in set(predictions["model"])]
     models += sorted(set(predictions["model"]) - set(models))
     series_order = list(dict.fromkeys(predictions["series"]))
@@ -220,27 +243,27 @@ def _mase(metrics: pd.DataFrame, series: str, model: str) -> float:
 
 
 def gate_passes(metrics: pd.DataFrame) -> tuple[bool, str]:
-    """Quality gate: the model's backtest MASE must be lower than SeasonalNaive(7)'s.
+    """Quality gate: the published forecast's backtest MASE must be lower than SeasonalNaive(7)'s.
 
     Compared on the ``total`` series (the one the business plans with), or on ``__all__`` when
     there is no total. Fails when either figure is missing or not finite.
     """
     series = _gate_series(metrics)
-    model = _mase(metrics, series, METHOD)
+    model = _mase(metrics, series, PUBLISHED)
     naive = _mase(metrics, series, SEASONAL_NAIVE_7)
     if not (np.isfinite(model) and np.isfinite(naive)):
         return False, (
-            f"cannot judge the model on series '{series}': MASE of {METHOD} = {model}, "
+            f"cannot judge the forecast on series '{series}': MASE of {PUBLISHED} = {model}, "
             f"of {SEASONAL_NAIVE_7} = {naive}"
         )
     if model < naive:
         return True, (
-            f"{METHOD} passes: backtest MASE {model:.3f} < {SEASONAL_NAIVE_7} {naive:.3f} "
+            f"{PUBLISHED} passes: backtest MASE {model:.3f} < {SEASONAL_NAIVE_7} {naive:.3f} "
             f"on series '{series}' ({model / naive:.0%} of the baseline's error)"
         )
     return False, (
-        f"{METHOD} fails: backtest MASE {model:.3f} is not below {SEASONAL_NAIVE_7} {naive:.3f} on "
-        f"series '{series}'; publish the best baseline instead"
+        f"{PUBLISHED} fails: backtest MASE {model:.3f} is not below {SEASONAL_NAIVE_7} "
+        f"{naive:.3f} on series '{series}'; publish the best baseline instead"
     )
 
 

@@ -50,3 +50,21 @@ def baseline_forecast(
     panel = to_wide(daily_sales)
     values = baseline_values(panel.values, method, horizon)
     return forecast_frame(panel.dates[-1], panel.series, values, method, calibration)
+
+
+def seasonal_naive_in_sample(daily_sales: pd.DataFrame) -> pd.DataFrame:
+    """SeasonalNaive(7)'s in-sample forecasts of every day after the first week, shaped like
+    backtest predictions (``model, series, horizon, actual, forecast``): what calibrates its
+    intervals when the history is too short for a backtest."""
+    panel = to_wide(daily_sales)
+    n, n_series = panel.values.shape
+    days = np.arange(7, n)
+    return pd.DataFrame(
+        {
+            "model": SEASONAL_NAIVE_7,
+            "series": np.tile(np.array(panel.series, dtype=object), days.size),
+            "horizon": np.repeat(days % 7 + 1, n_series),
+            "actual": panel.values[days].reshape(-1),
+            "forecast": panel.values[days - 7].reshape(-1),
+        }
+    )

@@ -52,8 +52,10 @@ class ForecastConfig:
     Forest: ``n_estimators``, ``max_depth``, ``min_samples_leaf``, ``max_features``,
     ``max_samples``, ``bootstrap``, ``random_state``, ``n_jobs`` (RandomForestRegressor's).
 
-    ``reconciliation``: how the categories are made to add up to the total: ``wls`` (MinT with a
-    diagonal covariance proportional to each forecast), ``bottom_up``, ``top_down`` or ``none``.
+    ``reconciliation``: how the published categories are made to add up to the total:
+    ``top_down`` (default: the total keeps the forecast its backtest chose and the categories are
+    scaled to it, so a lumpy category cannot pull the total), ``wls`` (MinT with a diagonal
+    covariance proportional to each forecast), ``bottom_up`` or ``none``.
     """
 
     horizon: int = 30
@@ -79,7 +81,7 @@ class ForecastConfig:
     bootstrap: bool = True
     random_state: int = 42
     n_jobs: int = -1
-    reconciliation: str = "wls"
+    reconciliation: str = "top_down"
 
     def __post_init__(self) -> None:
         if self.strategy not in STRATEGIES:

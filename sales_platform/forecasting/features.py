@@ -26,8 +26,20 @@ from sales_platform.tables import TOTAL_SERIES
 LEVEL_FLOOR = 1.0
 """The level a ratio is taken to is at least this (currency units): no division by zero."""
 
+BASE_FLOOR_SHARE = 0.1
+"""The target's base is at least this share of the level: a weekday the shop is closed (profile 0)
+gives a ratio of 0, never 0 / 0."""
+
+RATIO_CAP = 10.0
+"""Training ratios are clipped here: one huge order in a lumpy series cannot teach the shared
+forest that a day can be a hundred times the level."""
+
 YEAR = 364
 """One year in days, a whole number of weeks so that the weekday matches."""
+
+
+class NotEnoughHistory(ValueError):
+    """The history is too short for the model or the backtest: a baseline is published instead."""
 
 
 @dataclass(frozen=True)
@@ -93,9 +105,9 @@ def state_arrays(
     after the last day, the one a forecast starts from. NaN where history is too short.
 
     Keys: ``lag_{k}``, ``roll_mean_{w}``, ``roll_std_{w}`` and ``level``: the mean of the last
-    ``config.level_window`` days; with ``config.clean_level`` and ``event_days`` (bool ``[n]``, the
-    calendar's event days, known in advance) the mean skips event days, unless fewer than a
-    quarter of the window's days are left.
+    ``config.level_window`` days; with ``config.clean_level`` and ``event_days`` (bool ``[n]``,
+    the known event days) the mean of the last ``level_window`` days that were not event days
+    (:func:`_clean_level`).
     """
     n, n_series = values.shape
     pad = max(max(config.lags), max(config.windows), config.level_window)
@@ -113,19 +125,36 @@ def state_arrays(
     else:
         level = padded[pad - 1 : pad + n].copy()
     if config.clean_level and event_days is not None and w > 1:
-        keep = np.concatenate([np.zeros(pad), ~np.asarray(event_days[:n], dtype=bool)])
-        keep = keep.astype(np.float64)
-        kept = np.lib.stride_tricks.sliding_window_view(keep, w)[pad - w : pad - w + n + 1]
-        vals = np.lib.stride_tricks.sliding_window_view(padded * keep[:, None], w, axis=0)
-        vals = vals[pad - w : pad - w + n + 1]
-        count = kept.sum(axis=-1)
-        ok = count >= max(2, w // 4)
-        clean = vals.sum(axis=-1) / np.where(ok, count, 1.0)[:, None]
-        level = np.where(ok[:, None] & np.isfinite(level), clean, level)
+        level = np.where(np.isfinite(level), _clean_level(values, event_days, w), level)
     out["level"] = level
     if config.profile_weeks > 0:
         out["weekday_profile"] = _weekday_profile(values, config.profile_weeks, event_days)
     return out
+
+
+def _clean_level(values: np.ndarray, event_days: np.ndarray, w: int) -> np.ndarray:
+    """``[n + 1, S]``: the mean of the last ``w`` non-event days before each day.
+
+    Always ``w`` days of evidence, however many event days there were (skipping them inside a
+    fixed window could leave a handful of unusual days). Where those days reach back more than
+    ``3 w`` days, or fewer than ``w / 4`` exist, the plain mean of the last ``w`` days is used.
+    """
+    n, n_series = values.shape
+    plain = np.full((n + 1, n_series), np.nan)
+    if n >= w:
+        plain[w:] = np.lib.stride_tricks.sliding_window_view(values, w, axis=0).mean(axis=-1)
+    normal = np.flatnonzero(~np.asarray(event_days[:n], dtype=bool))
+    if normal.size == 0:
+        return plain
+    sums = np.vstack([np.zeros((1, n_series)), np.cumsum(values[normal], axis=0)])
+    before = np.searchsorted(normal, np.arange(n + 1))  # normal days before each day
+    first = np.maximum(before - w, 0)
+    count = before - first
+    with np.errstate(invalid="ignore", divide="ignore"):
+        clean = (sums[before] - sums[first]) / count[:, None]
+    oldest = normal[np.minimum(first, normal.size - 1)]
+    fresh = (count >= max(2, w // 4)) & (oldest >= np.arange(n + 1) - 3 * w)
+    return np.where(fresh[:, None], clean, plain)
 
 
 def _weekday_profile(values: np.ndarray, weeks: int, event_days: np.ndarray | None) -> np.ndarray:
@@ -155,23 +184,56 @@ def _weekday_profile(values: np.ndarray, weeks: int, event_days: np.ndarray | No
 
 
 EVENT_RULES = (
-    "promotion days, public holidays, the week before Black Friday to the Friday after "
-    "Cyber Monday, 24 December to 1 January"
+    "the shop's promotion days, public holidays, the week before Black Friday to the Friday after "
+    "Cyber Monday, Christmas Eve and Christmas Day (where the country's calendar has them)"
 )
 
 
-def event_days(names: list[str], cal: np.ndarray) -> np.ndarray:
-    """Days whose sales are distorted by a known event (see :data:`EVENT_RULES`)."""
+def event_days(
+    names: list[str], cal: np.ndarray, promotion: np.ndarray | None = None
+) -> np.ndarray:
+    """Days whose sales are distorted by a known event (see :data:`EVENT_RULES`).
+
+    ``promotion`` is the ``[n_days, n_series]`` matrix of :func:`promotion_matrix`: a day on which
+    any promotion runs is an event day for every series.
+    """
     c = {name: cal[:, j] for j, name in enumerate(names)}
-    month, dom = c["month"], c["day_of_month"]
-    return (
-        (c["is_promotion"] == 1)
-        | (c["is_holiday"] == 1)
+    events = (
+        (c["is_holiday"] == 1)
         | (c["days_to_black_friday"] <= 7)
         | (c["days_since_black_friday"] <= 7)
-        | ((month == 12) & (dom >= 24))
-        | ((month == 1) & (dom == 1))
+        | (c["days_to_christmas"] <= 1)
     )
+    if promotion is not None:
+        events = events | (promotion[: len(events)] > 0).any(axis=1)
+    return events
+
+
+def promotion_matrix(
+    dates: pd.DatetimeIndex, series: list[str], promotions: pd.DataFrame | None
+) -> np.ndarray:
+    """``[len(dates), len(series)]``: 1 where a promotion of the shop runs for the series.
+
+    ``promotions`` is the ``promotions`` table (``start_date``, ``end_date`` inclusive, ``scope``:
+    empty for the whole shop, else a category). The total is on promotion whenever any promotion
+    runs; a category when a shop-wide promotion or its own runs.
+    """
+    out = np.zeros((len(dates), len(series)))
+    if promotions is None or promotions.empty:
+        return out
+    day = dates.values.astype("datetime64[D]")
+    for row in promotions.itertuples(index=False):
+        start = np.datetime64(pd.Timestamp(row.start_date).date(), "D")
+        end = np.datetime64(pd.Timestamp(row.end_date).date(), "D")
+        on = (day >= start) & (day <= end)
+        if not on.any():
+            continue
+        scope = getattr(row, "scope", None)
+        shop_wide = scope is None or pd.isna(scope) or str(scope).strip() == ""
+        for j, name in enumerate(series):
+            if shop_wide or name == TOTAL_SERIES or name == str(scope):
+                out[on, j] = 1.0
+    return out
 
 
 def calendar_matrix(dates: pd.DatetimeIndex, country: str) -> tuple[list[str], np.ndarray]:
@@ -180,7 +242,11 @@ def calendar_matrix(dates: pd.DatetimeIndex, country: str) -> tuple[list[str], n
     return [str(c) for c in cal.columns], cal.to_numpy(dtype=np.float64)
 
 
-def build_features(daily_sales: pd.DataFrame, config: ForecastConfig | None = None) -> pd.DataFrame:
+def build_features(
+    daily_sales: pd.DataFrame,
+    config: ForecastConfig | None = None,
+    promotions: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """The ``sales_features`` table: one row per date x series.
 
     Columns: ``date``, ``series``, ``revenue`` (the target), ``series_id`` (position of the series
@@ -189,7 +255,8 @@ def build_features(daily_sales: pd.DataFrame, config: ForecastConfig | None = No
     (the clean mean of the ``config.level_window`` days before the date, see
     :func:`state_arrays`), ``weekday_profile`` (the series' weekday profile for the date's weekday,
     from the ``config.profile_weeks`` weeks before it) and the calendar / event features of the
-    date (``calendar_features``). The model's target is ``revenue / (level * weekday_profile)``.
+    date (``calendar_features``) and ``is_promotion`` (a promotion of the ``promotions`` table runs
+    for the row's series). The model's target is ``revenue / (level * weekday_profile)``.
 
     No leakage: every feature of day ``d`` is computed from revenue of days before ``d`` and from
     the calendar; changing revenue on or after ``d`` never changes them. Early rows, whose window
@@ -199,7 +266,8 @@ def build_features(daily_sales: pd.DataFrame, config: ForecastConfig | None = No
     panel = to_wide(daily_sales)
     n, n_series = panel.values.shape
     cal_names, cal = calendar_matrix(panel.dates, config.country)
-    state = state_arrays(panel.values, config, event_days(cal_names, cal))
+    promo = promotion_matrix(panel.dates, panel.series, promotions)
+    state = state_arrays(panel.values, config, event_days(cal_names, cal, promo))
     columns: dict[str, np.ndarray] = {
         "date": np.repeat(panel.dates.values, n_series),
         "series": np.tile(np.array(panel.series, dtype=object), n),
@@ -212,6 +280,7 @@ def build_features(daily_sales: pd.DataFrame, config: ForecastConfig | None = No
         columns[name] = arr[:n].reshape(-1)
     for j, name in enumerate(cal_names):
         columns[name] = np.repeat(cal[:, j], n_series).astype(np.int64)
+    columns["is_promotion"] = promo.reshape(-1).astype(np.int64)
     frame = pd.DataFrame(columns)
     frame["date"] = pd.to_datetime(frame["date"]).dt.date
     return frame
@@ -219,7 +288,7 @@ def build_features(daily_sales: pd.DataFrame, config: ForecastConfig | None = No
 
 def feature_names(config: ForecastConfig, cal_names: list[str]) -> list[str]:
     """The model's feature columns, in order (``cal_names``: all ``calendar_features`` columns)."""
-    names = ["series_id", "horizon", *cal_names]
+    names = ["series_id", "horizon", *cal_names, "is_promotion"]
     names += [f"lag_{k}" for k in config.lags] if config.use_lags else []
     for w in config.windows:
         names += [f"roll_mean_{w}", f"roll_std_{w}"]
@@ -238,12 +307,14 @@ def design_matrix(
     origins: np.ndarray,
     horizons: np.ndarray,
     config: ForecastConfig,
+    promo: np.ndarray,
     state: dict[str, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The model's rows for every (origin, horizon) pair and every series.
 
     ``values[:o + 1]`` is what is known at origin ``o`` (a row index of ``values``); the target day
-    is ``t = o + h``. ``cal`` has a row for every day index up to ``max(origins + horizons)``.
+    is ``t = o + h``. ``cal`` (calendar) and ``promo`` (:func:`promotion_matrix`) have a row for
+    every day index up to ``max(origins + horizons)``: both are known in advance.
     ``origins`` and ``horizons`` are equal-length int arrays of pairs. Returns ``X`` (float64,
     rows ordered pair-major then series) and ``base`` (the denominator of the target per row: the
     level at the origin, times the target weekday's profile if ``config.profile_in_target``).
@@ -251,7 +322,7 @@ def design_matrix(
     """
     n, n_series = values.shape
     if state is None:
-        state = state_arrays(values, config, event_days(cal_names, cal[:n]))
+        state = state_arrays(values, config, event_days(cal_names, cal[:n], promo[:n]))
     origins = np.asarray(origins, dtype=np.int64)
     horizons = np.asarray(horizons, dtype=np.int64)
     targets = origins + horizons
@@ -265,6 +336,7 @@ def design_matrix(
     else:
         profile = np.ones_like(level)
     base = level * profile if config.profile_in_target else level
+    base = np.maximum(base, BASE_FLOOR_SHARE * level)
 
     cols: list[np.ndarray] = []
     cols.append(np.broadcast_to(np.arange(n_series, dtype=np.float64), (m, n_series)))
@@ -272,6 +344,7 @@ def design_matrix(
     cal_rows = cal[targets]  # [m, C]
     for j in range(cal.shape[1]):
         cols.append(np.broadcast_to(cal_rows[:, j : j + 1], (m, n_series)))
+    cols.append(promo[targets])
     for k in config.lags if config.use_lags else ():
         cols.append(state[f"lag_{k}"][s_idx] / norm)
     for w in config.windows:

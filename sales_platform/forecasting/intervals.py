@@ -154,23 +154,25 @@ def forecast_frame(
     last_date,
     series: list[str],
     values: np.ndarray,
-    method: str,
+    method: str | dict[str, str],
     calibration: IntervalCalibration | None,
     calibration_model: str | None = None,
 ) -> pd.DataFrame:
     """The forecast table for ``values [horizon, n_series]`` starting the day after ``last_date``.
 
+    ``method`` names what made the forecast, one for all series or one per series; intervals come
+    from ``calibration``'s entry for ``calibration_model`` (default: the method).
     Columns :data:`FORECAST_FRAME_COLUMNS`; rows ordered by date, then series.
     """
+    methods = method if isinstance(method, dict) else dict.fromkeys(series, method)
     horizon, n_series = values.shape
     start = pd.Timestamp(last_date).normalize() + pd.Timedelta(days=1)
     dates = pd.date_range(start, periods=horizon, freq="D")
     steps = np.arange(1, horizon + 1)
-    lookup = calibration_model or method
     bounds = {c: np.full((horizon, n_series), np.nan) for c in INTERVAL_COLUMNS}
     if calibration is not None:
         for j, s in enumerate(series):
-            b = calibration.bounds(lookup, s, steps, values[:, j])
+            b = calibration.bounds(calibration_model or methods[s], s, steps, values[:, j])
             for c in INTERVAL_COLUMNS:
                 bounds[c][:, j] = b[c]
     frame = pd.DataFrame(
@@ -180,7 +182,7 @@ def forecast_frame(
             "horizon": np.repeat(steps, n_series).astype(np.int64),
             "forecast": values.reshape(-1),
             **{c: bounds[c].reshape(-1) for c in INTERVAL_COLUMNS},
-            "method": method,
+            "method": np.tile(np.array([methods[s] for s in series], dtype=object), horizon),
         }
     )
     return frame[FORECAST_FRAME_COLUMNS]

@@ -28,25 +28,28 @@ from sklearn.ensemble import RandomForestRegressor
 
 from sales_platform.forecasting.config import ForecastConfig
 from sales_platform.forecasting.features import (
+    RATIO_CAP,
     YEAR,
+    NotEnoughHistory,
     Panel,
     calendar_matrix,
     design_matrix,
     event_days,
     feature_names,
     inverse_target,
+    promotion_matrix,
     state_arrays,
     to_wide,
     transform_target,
 )
-from sales_platform.forecasting.intervals import IntervalCalibration, forecast_frame
-from sales_platform.forecasting.reconciliation import reconcile
-from sales_platform.tables import TOTAL_SERIES
 
-MODEL_VERSION = "rf-global-1.0"
+MODEL_VERSION = "rf-global-2.0"
 """Version of the forecasting code: bump when features or the model change meaning."""
 METHOD = "random_forest"
 """``method`` of the model's forecasts and ``model`` of its backtest rows."""
+
+MIN_TRAINING_ORIGINS = 28
+"""Days with a complete feature state the forest needs to learn from (four weeks)."""
 
 TRUSTED_TYPES: list[str] = [
     "sales_platform.forecasting.model.FittedForecaster",
@@ -166,9 +169,13 @@ def _predict(estimator: RandomForestRegressor, X: np.ndarray) -> np.ndarray:
         estimator.n_jobs = n_jobs
 
 
-def _calendar(dates: pd.DatetimeIndex, extra_days: int, country: str):
-    full = pd.date_range(dates[0], periods=len(dates) + extra_days, freq="D")
-    return calendar_matrix(full, country)
+def _known_ahead(
+    panel: Panel, first: int, extra_days: int, country: str, promotions: pd.DataFrame | None
+) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Calendar and promotions of ``panel.dates[first:]`` and ``extra_days`` days after them."""
+    days = pd.date_range(panel.dates[first], periods=len(panel.dates) - first + extra_days)
+    cal_names, cal = calendar_matrix(days, country)
+    return cal_names, cal, promotion_matrix(days, panel.series, promotions)
 
 
 def training_pairs(n: int, config: ForecastConfig) -> tuple[np.ndarray, np.ndarray]:
@@ -192,7 +199,9 @@ def training_pairs(n: int, config: ForecastConfig) -> tuple[np.ndarray, np.ndarr
 
 
 def fit_forecaster(
-    features: pd.DataFrame, config: ForecastConfig | None = None
+    features: pd.DataFrame,
+    config: ForecastConfig | None = None,
+    promotions: pd.DataFrame | None = None,
 ) -> FittedForecaster:
     """Fit the global forest on the ``sales_features`` table (or ``daily_sales``).
 
@@ -205,15 +214,17 @@ def fit_forecaster(
     panel = to_wide(features)
     n, n_series = panel.values.shape
     origins, horizons = training_pairs(n, config)
-    if origins.size < 30:
-        raise ValueError(
+    if origins.size < MIN_TRAINING_ORIGINS:
+        raise NotEnoughHistory(
             f"not enough history to fit: {n} days, the model needs more than "
-            f"{config.warmup_days + 30} (warm-up {config.warmup_days} days)"
+            f"{config.warmup_days + MIN_TRAINING_ORIGINS} (warm-up {config.warmup_days} days)"
         )
-    cal_names, cal = _calendar(panel.dates, config.horizon, config.country)
-    X, level = design_matrix(panel.values, cal_names, cal, origins, horizons, config)
+    cal_names, cal, promo = _known_ahead(panel, 0, config.horizon, config.country, promotions)
+    X, level = design_matrix(panel.values, cal_names, cal, origins, horizons, config, promo)
     y = panel.values[origins + horizons].reshape(-1)
     target = transform_target(y, level, config.target_transform)
+    if config.target_transform == "ratio":
+        target = np.clip(target, 0.0, RATIO_CAP)
     estimator = make_estimator(config)
     estimator.fit(X.astype(np.float32), target)
     targets = origins + horizons
@@ -232,8 +243,14 @@ def fit_forecaster(
     )
 
 
-def predict_panel(model: FittedForecaster, panel: Panel, horizon: int | None = None) -> np.ndarray:
-    """Coherent point forecasts ``[horizon, n_series]`` (series in ``model.series`` order)."""
+def predict_panel(
+    model: FittedForecaster,
+    panel: Panel,
+    horizon: int | None = None,
+    promotions: pd.DataFrame | None = None,
+) -> np.ndarray:
+    """The forest's point forecasts ``[horizon, n_series]`` (series in ``model.series`` order),
+    not reconciled: the published forecast reconciles whatever each series publishes."""
     config = model.forecast_config
     horizon = int(horizon or config.horizon)
     values = panel.values
@@ -245,59 +262,39 @@ def predict_panel(model: FittedForecaster, panel: Panel, horizon: int | None = N
             raise ValueError(
                 f"the direct model was trained for {config.horizon} days ahead, asked for {horizon}"
             )
-        cal_names, cal = _calendar(panel.dates, horizon, config.country)
+        cal_names, cal, promo = _known_ahead(panel, 0, horizon, config.country, promotions)
         origins = np.full(horizon, n - 1)
         steps = np.arange(1, horizon + 1)
-        X, level = design_matrix(values, cal_names, cal, origins, steps, config)
+        X, level = design_matrix(values, cal_names, cal, origins, steps, config, promo)
         z = _predict(model.estimator, X.astype(np.float32))
-        base = inverse_target(z, level, config.target_transform).reshape(horizon, n_series)
-    else:
-        base = _recursive(model, config, panel, horizon)
-    total = model.series.index(TOTAL_SERIES) if TOTAL_SERIES in model.series else None
-    return reconcile(base, total, config.reconciliation)
+        return inverse_target(z, level, config.target_transform).reshape(horizon, n_series)
+    return _recursive(model, config, panel, horizon, promotions)
 
 
-def _recursive(model: FittedForecaster, config: ForecastConfig, panel: Panel, horizon: int):
+def _recursive(
+    model: FittedForecaster,
+    config: ForecastConfig,
+    panel: Panel,
+    horizon: int,
+    promotions: pd.DataFrame | None,
+):
     """Iterate the one-step model: each step's lags use earlier predictions, never actuals."""
     values = panel.values
     n, n_series = values.shape
     # Enough tail for every feature: last year's level and the weekday profile's window.
     keep = min(n, max(YEAR + config.warmup_days, 7 * config.profile_weeks) + 8)
     ext = np.vstack([values[n - keep :], np.zeros((horizon, n_series))])
-    tail_dates = panel.dates[n - keep :]
-    cal_names, cal = _calendar(tail_dates, horizon, config.country)
-    events = event_days(cal_names, cal)
+    cal_names, cal, promo = _known_ahead(panel, n - keep, horizon, config.country, promotions)
+    events = event_days(cal_names, cal, promo)
     out = np.empty((horizon, n_series))
     for step in range(horizon):
         o = keep - 1 + step
         state = state_arrays(ext[: o + 1], config, events[: o + 1])
         X, level = design_matrix(
-            ext[: o + 1], cal_names, cal, np.array([o]), np.array([1]), config, state=state
+            ext[: o + 1], cal_names, cal, np.array([o]), np.array([1]), config, promo, state=state
         )
         z = _predict(model.estimator, X.astype(np.float32))
         pred = inverse_target(z, level, config.target_transform)
         ext[o + 1] = pred
         out[step] = pred
     return out
-
-
-def forecast(
-    model: FittedForecaster,
-    daily_sales: pd.DataFrame,
-    calibration: IntervalCalibration | None = None,
-    horizon: int | None = None,
-) -> pd.DataFrame:
-    """Forecast the ``horizon`` days after the last date of ``daily_sales`` for every series.
-
-    Columns ``date, series, horizon, forecast, lower_80, upper_80, lower_95, upper_95, method``
-    (method ``random_forest``); rows ordered by date, then series. Intervals come from
-    ``calibration`` (the backtest's :class:`IntervalCalibration`), NaN without one. The categories'
-    forecasts add up to the total's.
-    """
-    present = set(daily_sales["series"].astype(str).unique())
-    unknown = sorted(present - set(model.series))
-    if unknown:
-        raise ValueError(f"series {unknown} were not in the training data of the model; refit it")
-    panel = to_wide(daily_sales, series=model.series)
-    values = predict_panel(model, panel, horizon)
-    return forecast_frame(panel.dates[-1], model.series, values, model.method, calibration)

@@ -1,0 +1,120 @@
+"""Model choice per series by backtest, and the published forecast.
+
+Every series publishes one of the candidates: the global forest (:data:`METHOD`), AutoETS
+(:data:`ETS`), their mean (:data:`COMBINATION`) and the baselines. The choice is the candidate with
+the lowest out-of-sample MAE of that series on the backtest; a series without backtest rows gets
+:data:`DEFAULT_METHOD`. The chosen forecasts are then reconciled so the categories add up to the
+total (``ForecastConfig.reconciliation``).
+
+In the backtest the choice is honest: fold ``k`` publishes what the folds before it chose (fold 1
+the default), so the ``published`` rows score the procedure, not the best candidate in hindsight.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sales_platform.forecasting.baselines import BASELINES, baseline_values
+from sales_platform.forecasting.features import Panel, to_wide
+from sales_platform.forecasting.intervals import IntervalCalibration, forecast_frame
+from sales_platform.forecasting.model import METHOD, FittedForecaster, predict_panel
+from sales_platform.forecasting.reconciliation import reconcile
+from sales_platform.forecasting.statistical import ETS, ets_values
+from sales_platform.tables import TOTAL_SERIES
+
+COMBINATION = "combination"
+"""The mean of the forest's and AutoETS's forecasts."""
+PUBLISHED = "published"
+"""``model`` of the backtest rows of what the platform publishes (the per-series choice)."""
+CANDIDATES = (METHOD, ETS, COMBINATION, *BASELINES)
+DEFAULT_METHOD = COMBINATION
+"""Published where the backtest says nothing yet (chosen on the development data sets)."""
+
+
+def candidate_values(
+    model: FittedForecaster,
+    history: Panel,
+    horizon: int,
+    promotions: pd.DataFrame | None = None,
+) -> dict[str, np.ndarray]:
+    """Every candidate's forecasts ``[horizon, n_series]`` of the days after ``history``."""
+    forest = predict_panel(model, history, horizon, promotions)
+    ets = ets_values(history.values, horizon)
+    out = {METHOD: forest, ETS: ets, COMBINATION: (forest + ets) / 2}
+    for name in BASELINES:
+        out[name] = baseline_values(history.values, name, horizon)
+    return out
+
+
+def candidate_mae(predictions: pd.DataFrame) -> pd.DataFrame:
+    """Out-of-sample MAE per series (rows) and candidate (columns) of backtest predictions."""
+    rows = predictions[predictions["model"].isin(CANDIDATES)]
+    if rows.empty:
+        return pd.DataFrame(columns=list(CANDIDATES), dtype=float)
+    err = (rows["actual"] - rows["forecast"]).abs()
+    table = err.groupby([rows["series"], rows["model"]]).mean().unstack("model")
+    return table.reindex(columns=[c for c in CANDIDATES if c in table.columns])
+
+
+def choose_methods(predictions: pd.DataFrame, series: list[str]) -> dict[str, str]:
+    """The candidate with the lowest backtest MAE per series (ties: the earlier candidate)."""
+    mae = candidate_mae(predictions)
+    choice = {}
+    for name in series:
+        scores = mae.loc[name].dropna() if name in mae.index else pd.Series(dtype=float)
+        choice[name] = str(scores.idxmin()) if len(scores) else DEFAULT_METHOD
+    return choice
+
+
+def selection_table(predictions: pd.DataFrame, series: list[str]) -> pd.DataFrame:
+    """Per series: the choice, why, and every candidate's backtest MAE (metadata, readers)."""
+    mae = candidate_mae(predictions)
+    choice = choose_methods(predictions, series)
+    rows = []
+    for name in series:
+        scores = mae.loc[name].dropna() if name in mae.index else pd.Series(dtype=float)
+        if len(scores):
+            runner_up = scores.drop(choice[name]).min() if len(scores) > 1 else np.nan
+            why = f"lowest backtest MAE ({scores[choice[name]]:,.1f}; next best {runner_up:,.1f})"
+        else:
+            why = "no backtest rows for this series: the default"
+        rows.append({"series": name, "method": choice[name], "why": why, **scores.to_dict()})
+    return pd.DataFrame(rows)
+
+
+def publish(
+    candidates: dict[str, np.ndarray],
+    series: list[str],
+    choice: dict[str, str],
+    reconciliation: str,
+) -> np.ndarray:
+    """Each series' chosen candidate, reconciled so the categories add up to the total."""
+    values = np.column_stack([candidates[choice[s]][:, j] for j, s in enumerate(series)])
+    total = series.index(TOTAL_SERIES) if TOTAL_SERIES in series else None
+    return reconcile(values, total, reconciliation)
+
+
+def published_forecast(
+    model: FittedForecaster,
+    daily_sales: pd.DataFrame,
+    backtest_predictions: pd.DataFrame,
+    horizon: int,
+    promotions: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """The forecast the platform publishes for the ``horizon`` days after ``daily_sales``.
+
+    Each series gets the candidate its backtest chose (``method`` says which); the intervals are
+    calibrated on the published forecast's own backtest residuals. Columns ``date, series,
+    horizon, forecast, lower_80, upper_80, lower_95, upper_95, method``.
+    """
+    present = set(daily_sales["series"].astype(str).unique())
+    unknown = sorted(present - set(model.series))
+    if unknown:
+        raise ValueError(f"series {unknown} were not in the training data of the model; refit it")
+    panel = to_wide(daily_sales, series=model.series)
+    candidates = candidate_values(model, panel, horizon, promotions)
+    choice = choose_methods(backtest_predictions, model.series)
+    values = publish(candidates, model.series, choice, model.forecast_config.reconciliation)
+    calibration = IntervalCalibration.from_predictions(backtest_predictions)
+    return forecast_frame(panel.dates[-1], model.series, values, choice, calibration, PUBLISHED)
