@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
+
+import dagster as dg
 
 from sales_platform import tables
 from sales_platform.storage import DatabaseNotFoundError, query
@@ -28,6 +31,7 @@ def summary(database: str) -> str:
     ).iloc[0]
     lines = ["", "sales_platform: tables in " + str(Path(database).resolve())]
     lines += [f"  {name:<22}{rows:>12,} rows" for name, rows in exact.items()]
+    lines += outside_history_warning()
     lines += [
         "",
         f"Forecast of total revenue {forecast['first_day']:%Y-%m-%d} .. "
@@ -38,6 +42,30 @@ def summary(database: str) -> str:
         "      `make dashboard` opens the Streamlit dashboard at http://127.0.0.1:8501 .",
     ]
     return "\n".join(lines)
+
+
+def outside_history_warning(instance: dg.DagsterInstance | None = None) -> list[str]:
+    """The last `orders` load's lines outside the history window, as the run logged them (read
+    from `instance`, else the one in $DAGSTER_HOME, where `make run` keeps it)."""
+    if instance is None:
+        if not os.environ.get("DAGSTER_HOME"):
+            return []
+        with dg.DagsterInstance.get() as home:
+            return outside_history_warning(home)
+    event = instance.get_latest_materialization_event(dg.AssetKey(tables.ORDERS))
+    metadata = event.asset_materialization.metadata if event and event.asset_materialization else {}
+    outside = metadata.get("lines_outside_history")
+    if outside is None or not outside.value:
+        return []
+    first = metadata["outside_history_first_day"].value
+    last = metadata["outside_history_last_day"].value
+    return [
+        "",
+        f"WARNING: {outside.value:,} order line(s) from {first} to {last} lie outside the history "
+        "and were not loaded;",
+        "  widen SALES_HISTORY_START/SALES_HISTORY_END, or unset them (a file source then covers",
+        "  its own first to last order date).",
+    ]
 
 
 def main() -> int:

@@ -17,7 +17,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from sales_platform import tables
+from sales_platform import summary, tables
 from sales_platform.defs.raw import customers, orders, products
 from sales_platform.defs.sales import daily_sales
 from sales_platform_tests.test_defs_assets import resources
@@ -173,3 +173,21 @@ def test_the_full_job_on_19k_quarantined_duplicates_keeps_the_event_log_small(tm
     size = sum(f.stat().st_size for f in home.rglob("*") if f.is_file())
     print(f"DAGSTER_HOME after the job: {size / 1e6:.1f} MB for {rejected} quarantined rows")
     assert size <= 20e6
+
+
+def test_lines_outside_the_history_are_a_warning_in_metadata_and_summary(tmp_path):
+    export = tmp_path / "export.csv"
+    # conftest's history ends 2025-10-31: two of the lines lie after it.
+    export.write_text(
+        "order_id,date,sku,qty,price\n1,2025-01-01,A,1,2\n2,2025-11-02,A,1,2\n3,2026-01-05,A,1,2\n"
+    )
+    shop = resources(tmp_path / "sales.duckdb", source="file", source_path=str(export))
+    with dg.instance_for_test() as instance:
+        result = dg.materialize(
+            [orders], partition_key=GOOD_DAYS[0], resources=shop, instance=instance
+        )
+        warning = summary.outside_history_warning(instance)
+    metadata = result.asset_materializations_for_node("orders")[0].metadata
+    assert metadata["lines_outside_history"].value == 2
+    assert metadata["outside_history_first_day"].value == "2025-11-02"
+    assert "WARNING: 2 order line(s) from 2025-11-02 to 2026-01-05" in "\n".join(warning)
