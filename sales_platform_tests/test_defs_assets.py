@@ -10,6 +10,7 @@ import pytest
 from sales_platform import tables
 from sales_platform.defs import checks
 from sales_platform.defs.forecast import forecast_history
+from sales_platform.defs.promotions import promotions
 from sales_platform.defs.raw import customers, orders, products
 from sales_platform.defs.sales import daily_sales, sales_features
 from sales_platform.defs.settings import ForecastSettings, ShopSettings
@@ -128,16 +129,17 @@ def test_failing_input_check_blocks_everything_downstream(tmp_path):
     )
     write_tables(database, orders=lines, products=CATALOG)
     result = dg.materialize(
-        [daily_sales, sales_features, check_named("daily_sales_non_negative")],
+        [daily_sales, promotions, sales_features, check_named("daily_sales_non_negative")],
         resources=resources(database),
         raise_on_error=False,
     )
     evaluation = result.get_asset_check_evaluations()[0]
-    assert not evaluation.passed and evaluation.metadata["bad_rows"].value == 2
+    # Only `total`: the orders touch one category, which is no second series.
+    assert not evaluation.passed and evaluation.metadata["bad_rows"].value == 1
     materialized = {
         event.asset_key.to_user_string() for event in result.get_asset_materialization_events()
     }
-    assert materialized == {tables.DAILY_SALES}  # sales_features never ran
+    assert materialized == {tables.DAILY_SALES, tables.PROMOTIONS}  # sales_features never ran
 
 
 @pytest.mark.parametrize(

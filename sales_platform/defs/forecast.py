@@ -37,21 +37,11 @@ def sales_forecast(
     promotions: pd.DataFrame,
     forecast: ForecastSettings,
 ) -> pd.DataFrame:
-    passed, gate_reason = forecasting.gate_passes(backtest)
-    if passed:
-        df = forecasting.published_forecast(
-            sales_model, daily_sales, backtest_predictions, forecast.horizon, promotions
-        )
-    else:
-        baseline = forecasting.best_baseline(backtest)
-        context.log.warning(f"Quality gate failed ({gate_reason}); publishing {baseline}")
-        scored = (
-            backtest_predictions
-            if len(backtest_predictions)
-            else (forecasting.seasonal_naive_in_sample(daily_sales))
-        )
-        calibration = forecasting.IntervalCalibration.from_predictions(scored)
-        df = forecasting.baseline_forecast(daily_sales, baseline, forecast.horizon, calibration)
+    df, passed, gate_reason = forecasting.forecast_to_publish(
+        sales_model, daily_sales, backtest, backtest_predictions, forecast.horizon, promotions
+    )
+    if not passed:
+        context.log.warning(gate_reason)
     df["date"] = pd.to_datetime(df["date"])
     df["model_version"] = sales_model.metadata()["model_version"]
     df["run_id"] = context.run.run_id

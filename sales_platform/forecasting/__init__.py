@@ -111,6 +111,7 @@ from sales_platform.forecasting.model import (
     FittedForecaster,
     fit_forecaster,
 )
+from sales_platform.forecasting.publish import forecast_to_publish
 from sales_platform.forecasting.reconciliation import reconcile
 from sales_platform.forecasting.selection import (
     CANDIDATES,
@@ -150,6 +151,7 @@ __all__ = [
     "compute_metrics",
     "fit_forecaster",
     "fold_origins",
+    "forecast_to_publish",
     "gate_passes",
     "reconcile",
     "published_forecast",

@@ -1,0 +1,40 @@
+"""What the platform publishes: the per-series choice when it passes the gate, else a baseline."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from sales_platform.forecasting.backtest import best_baseline, gate_passes
+from sales_platform.forecasting.baselines import baseline_forecast, seasonal_naive_in_sample
+from sales_platform.forecasting.intervals import IntervalCalibration
+from sales_platform.forecasting.model import FittedForecaster
+from sales_platform.forecasting.selection import published_forecast
+
+
+def forecast_to_publish(
+    model: FittedForecaster,
+    daily_sales: pd.DataFrame,
+    backtest: pd.DataFrame,
+    backtest_predictions: pd.DataFrame,
+    horizon: int,
+    promotions: pd.DataFrame | None = None,
+) -> tuple[pd.DataFrame, bool, str]:
+    """The forecast to publish, whether the backtest's choice passed the gate, and why.
+
+    The backtest's per-series choice when it beats SeasonalNaive(7) (:func:`gate_passes`); else
+    the baseline with the lowest backtest MASE. Without a backtest (a history too short for one)
+    that is SeasonalNaive(7), its intervals calibrated on its own in-sample errors.
+    """
+    if backtest.empty:
+        calibration = IntervalCalibration.from_predictions(seasonal_naive_in_sample(daily_sales))
+        baseline = best_baseline(backtest)
+        reason = f"no backtest: the history is too short for one; published {baseline}"
+        return baseline_forecast(daily_sales, baseline, horizon, calibration), False, reason
+    passed, reason = gate_passes(backtest)
+    if passed:
+        frame = published_forecast(model, daily_sales, backtest_predictions, horizon, promotions)
+        return frame, True, reason
+    baseline = best_baseline(backtest)
+    calibration = IntervalCalibration.from_predictions(backtest_predictions)
+    frame = baseline_forecast(daily_sales, baseline, horizon, calibration)
+    return frame, False, f"{reason}; published {baseline}"
