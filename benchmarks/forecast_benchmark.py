@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import inspect
 import sys
 import time
 from pathlib import Path
@@ -59,7 +58,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import peers  # noqa: E402
 
 from sales_platform import synthetic  # noqa: E402
-from sales_platform.forecasting import run_backtest  # noqa: E402
+from sales_platform.forecasting import (  # noqa: E402
+    CANDIDATES,
+    ORACLE,
+    PUBLISHED,
+    choose_methods,
+    run_backtest,
+)
 from sales_platform.forecasting.backtest import fold_origins  # noqa: E402
 from sales_platform.tables import TOTAL_SERIES  # noqa: E402
 
@@ -67,15 +72,7 @@ SUPERSTORE = ROOT.parent / "shared" / "data" / "superstore" / "superstore_orders
 SYNTHETIC_SEEDS = (1, 2, 3, 4, 5)
 SYNTHETIC_ENDS = (dt.date(2026, 6, 30), dt.date(2026, 11, 30))
 SYNTHETIC_DAYS = 730
-PUBLISHED = "published"
-OUR_MODELS = (
-    "random_forest",
-    "ets",
-    "combination",
-    "seasonal_naive_7",
-    "moving_average_28",
-    "oracle",
-)
+OUR_MODELS = (*CANDIDATES, ORACLE)
 TARGET_ORACLE_RATIO = 1.10
 TARGET_WINS = 9
 TARGET_SUPERSTORE = 0.78
@@ -219,20 +216,19 @@ def met(ok: bool) -> str:
 
 
 def our_backtest(daily, folds, horizon, promotions, oracle):
-    """The platform's backtest; returns the result and the model name whose rows we publish."""
-    params = inspect.signature(run_backtest).parameters
-    kwargs = {"folds": folds, "horizon": horizon, "expected_demand": oracle}
-    if "promotions" in params:
-        kwargs["promotions"] = promotions
+    """The platform's backtest, or None and why it failed (reported next to the peers)."""
     try:
-        result = run_backtest(daily, **kwargs)
+        result = run_backtest(
+            daily,
+            folds=folds,
+            horizon=horizon,
+            promotions=promotions,
+            expected_demand=oracle,
+        )
     except Exception as exc:  # a benchmark reports a crash next to the peers' figures
         log(f"our backtest failed: {type(exc).__name__}: {exc}")
         return None, f"FAILED: {type(exc).__name__}: {str(exc).splitlines()[0][:80]}"
-    models = set(result.predictions["model"])
-    # Until the platform publishes per-series choices, its one model is what it publishes.
-    ours = PUBLISHED if PUBLISHED in models else "random_forest"
-    return result, ours
+    return result, ""
 
 
 def evaluate(name: str, daily, promotions, oracle, args) -> dict:
@@ -242,10 +238,9 @@ def evaluate(name: str, daily, promotions, oracle, args) -> dict:
         raise SystemExit(f"{name}: no '{TOTAL_SERIES}' series in daily sales")
     origins = fold_origins(len(panel), args.folds, args.horizon)
     log(f"{name}: our backtest")
-    result, ours = our_backtest(daily, args.folds, args.horizon, promotions, oracle)
-    failure = ""
+    result, failure = our_backtest(daily, args.folds, args.horizon, promotions, oracle)
+    ours = PUBLISHED
     if result is None:
-        failure, ours = ours, PUBLISHED
         columns = ["model", "series", "date", "actual", "forecast", *peers.INTERVAL_COLUMNS]
         preds = pd.DataFrame(columns=columns)
     else:
@@ -282,7 +277,7 @@ def evaluate(name: str, daily, promotions, oracle, args) -> dict:
             log(f"{name}: WARNING folds differ from the platform's (days {same_days}, {diff})")
 
     rows = []
-    label = "ours: published" if ours == PUBLISHED else f"ours: {ours} (stand-in)"
+    label = f"ours: {PUBLISHED}"
     if result is None:
         rows.append((label, None, None, failure))
     else:
@@ -295,7 +290,7 @@ def evaluate(name: str, daily, promotions, oracle, args) -> dict:
         rows.append((r.name, score(p[p["series"] == TOTAL_SERIES]), r.seconds, r.note))
     for model in [*OUR_MODELS, *sorted(set(total["model"]) - {*OUR_MODELS, ours})]:
         if model != ours and (total["model"] == model).any():
-            label = "  oracle (expected demand)" if model == "oracle" else f"  ours: {model}"
+            label = "  oracle (expected demand)" if model == ORACLE else f"  ours: {model}"
             rows.append((label, score(total[total["model"] == model]), None, ""))
     floor = None
     if oracle is not None:
@@ -341,6 +336,11 @@ def evaluate(name: str, daily, promotions, oracle, args) -> dict:
             )
     if per_series:
         print(f"  ours per series, rel MAE (cov 80/95): {'; '.join(per_series)}")
+        chosen = choose_methods(result.predictions, list(panel.columns))
+        print(
+            "  the platform's choice after these folds: "
+            + "; ".join(f"{series} {method}" for series, method in chosen.items())
+        )
     if args.all_series:
         for r in runs:
             if len(r.predictions):
@@ -366,7 +366,6 @@ def evaluate(name: str, daily, promotions, oracle, args) -> dict:
     best_peer = min(peer_maes, key=peer_maes.get)
     return {
         "name": name,
-        "ours": ours,
         "rel": s_ours["mae"] / naive_mae,
         "oracle_ratio": s_ours["mae"] / floor if floor else float("nan"),
         "best_peer": best_peer,
