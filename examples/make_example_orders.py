@@ -124,10 +124,12 @@ def write_example(
     seed: int = 7,
     scale: float = 1.0,
     copies: int = 1,
+    line_numbers: bool = False,
 ) -> dict[str, int]:
     """Write ``orders_YYYY-MM-DD.csv`` files under `out`, or one export file when `out` ends in
-    ``.csv``; returns what was written. `scale` multiplies the invoices a day; `copies` > 1
-    writes every line that many times (an export appended to itself: duplicate order lines)."""
+    ``.csv``; returns what was written. `scale` multiplies the invoices a day; `line_numbers`
+    adds a ``LineNo`` column (the line within its invoice); `copies` > 1 writes every line that
+    many times (an export appended to itself: with line numbers, duplicate order lines)."""
     single = out.suffix == ".csv"
     (out.parent if single else out).mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
@@ -136,6 +138,8 @@ def write_example(
     for offset in range(days):
         day = start + timedelta(days=offset)
         frame, invoice = make_day(rng, day, invoice, scale)
+        if line_numbers:
+            frame.insert(1, "LineNo", frame.groupby("InvoiceNo").cumcount() + 1)
         frame = pd.concat([frame] * copies, ignore_index=True)
         if not single:
             frame.to_csv(out / f"orders_{day.isoformat()}.csv", index=False, lineterminator="\n")

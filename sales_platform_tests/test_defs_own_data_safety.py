@@ -148,7 +148,9 @@ def test_the_full_job_on_19k_quarantined_duplicates_keeps_the_event_log_small(tm
     """The issue's case: a two-year export appended to itself, quarantined (one duplicate per
     line). The whole job through the CLI, its window from the data; the instance stays small."""
     export = tmp_path / "export.csv"
-    written = write_example(export, date(2024, 1, 1), days=731, scale=1.6, copies=2)
+    written = write_example(
+        export, date(2024, 1, 1), days=731, scale=1.6, copies=2, line_numbers=True
+    )
     assert written["lines"] > 38_000
     home = tmp_path / "home"
     home.mkdir()

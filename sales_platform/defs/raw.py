@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 from datetime import date, timedelta
+from typing import Any
 
 import dagster as dg
 import pandas as pd
@@ -81,8 +82,22 @@ def with_stored_dates(df: pd.DataFrame, table: str) -> pd.DataFrame:
     return df.astype(dict.fromkeys(dates, "date32[pyarrow]"))
 
 
-def orders_metadata(df: pd.DataFrame, day_range: dict[str, str]) -> dict:
-    return {**table_metadata(df), **day_range, "revenue": round(float(df["amount"].sum()), 2)}
+def add_run_detail(
+    context: dg.AssetExecutionContext, df: pd.DataFrame, detail: dict[str, Any]
+) -> None:
+    """The run's detail (preview, days, the load's summary) on the event of its last day only: a
+    run over the whole history writes one event per day, and each would repeat it."""
+    first_day, last_day = context.partition_keys[0], context.partition_keys[-1]
+    context.add_asset_metadata(
+        {**table_metadata(df), "first_day": first_day, "last_day": last_day, **detail},
+        asset_key=tables.ORDERS,
+        partition_key=last_day,
+    )
+
+
+def orders_metadata(df: pd.DataFrame) -> dict[str, Any]:
+    """On every day's event: small."""
+    return {"dagster/row_count": len(df), "revenue": round(float(df["amount"].sum()), 2)}
 
 
 def rejected_rows(loaded: sources.LoadResult, first_day: date, last_day: date) -> pd.DataFrame:
@@ -100,7 +115,7 @@ def outside_history(loaded: sources.LoadResult) -> dict[str, int | str]:
     start, end = pd.Timestamp(HISTORY.start), pd.Timestamp(HISTORY.last_day())
     outside = days[(days.index < start) | (days.index > end)]
     if outside.empty:
-        return {"lines_outside_history": 0}
+        return {}
     return {
         "lines_outside_history": int(outside.sum()),
         "outside_history_first_day": str(outside.index.min().date()),
@@ -156,18 +171,18 @@ def orders(context: dg.AssetExecutionContext, shop: ShopSettings, duckdb: DuckDB
     window = context.partition_time_window
     first_day = window.start.date()
     last_day = window.end.date() - timedelta(days=1)
-    day_range = {"first_day": first_day.isoformat(), "last_day": last_day.isoformat()}
     stored = stored_lines_per_day(duckdb, first_day, last_day)
     if shop.is_synthetic():
         df = synthetic.generate_orders(first_day, last_day, shop_config(shop))
-        yield dg.Output(df, output_name=tables.ORDERS, metadata=orders_metadata(df, day_range))
+        add_run_detail(context, df, {})
+        yield dg.Output(df, output_name=tables.ORDERS, metadata=orders_metadata(df))
         yield no_day_emptied_result(stored, df["order_date"], declared_empty=[])
         return
     # A load that is mostly bad raises here, before anything is written.
     loaded = load_source_orders(shop, first_day, last_day)
     rejected = rejected_rows(loaded, first_day, last_day)
     outside = outside_history(loaded)
-    if outside["lines_outside_history"]:
+    if outside:
         context.log.warning(
             f"{outside['lines_outside_history']} order line(s) from "
             f"{outside['outside_history_first_day']} to {outside['outside_history_last_day']} lie "
@@ -175,24 +190,20 @@ def orders(context: dg.AssetExecutionContext, shop: ShopSettings, duckdb: DuckDB
             "widen SALES_HISTORY_START/SALES_HISTORY_END (or unset them: a file source then "
             "covers its own first to last order date)"
         )
-    yield dg.Output(
+    add_run_detail(
+        context,
         loaded.orders,
-        output_name=tables.ORDERS,
-        metadata={
-            **orders_metadata(loaded.orders, day_range),
+        {
             **outside,
             "rejected_rows": len(rejected),
             "load": dg.MetadataValue.json(loaded.metadata()),
         },
     )
     yield dg.Output(
-        rejected,
-        output_name=tables.ORDERS_REJECTED,
-        metadata={
-            "dagster/row_count": len(rejected),
-            **day_range,
-            "rejected_by_reason": dg.MetadataValue.json(loaded.metadata()["rejected_by_reason"]),
-        },
+        loaded.orders, output_name=tables.ORDERS, metadata=orders_metadata(loaded.orders)
+    )
+    yield dg.Output(
+        rejected, output_name=tables.ORDERS_REJECTED, metadata={"dagster/row_count": len(rejected)}
     )
     yield no_day_emptied_result(stored, loaded.orders["order_date"], loaded.empty_days)
 

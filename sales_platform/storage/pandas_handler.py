@@ -305,12 +305,16 @@ class TransactionalPandasTypeHandler(DbTypeHandler[pd.DataFrame]):
             )
         else:
             table_meta = TableMetadataSet(row_count=len(obj), storage_kind="duckdb")
-        return {
+        metadata = {
             **table_meta,
-            "dataframe_columns": MetadataValue.table_schema(columns),
             "storage_action": MetadataValue.text(action),
             "storage_version": MetadataValue.text(version),
         }
+        # Dagster copies this onto every partition's event: a write of many partitions (a
+        # full-history run) leaves the unchanging schema out rather than store it once per day.
+        if not partitioned or len(context.asset_partition_keys) == 1:
+            metadata["dataframe_columns"] = MetadataValue.table_schema(columns)
+        return metadata
 
     @staticmethod
     def _replace_table(connection, table_slice, view, frame_types, existing) -> str:
