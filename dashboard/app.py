@@ -17,6 +17,7 @@ _REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(_REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(_REPO_ROOT))
 
+import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
 from dashboard import charts, data  # noqa: E402
@@ -24,6 +25,8 @@ from sales_platform import storage  # noqa: E402
 from sales_platform import tables as T  # noqa: E402
 
 RETRY_EVERY_S = 5  # while the database is busy, the app retries on its own this often
+NEW_FORECAST_POLL_S = 30  # a page left open checks this often whether a run published anew
+PAGE_ICON = "📈"  # an emoji: drawn by the browser, nothing fetched from the internet
 TABS = ["Forecast", "Model quality", "Forecast table"]
 
 
@@ -42,6 +45,37 @@ def _auto_retry() -> None:
     st.session_state["_busy_ticks"] = ticks + 1
     if ticks >= 1:
         st.rerun()
+
+
+@st.fragment(run_every=NEW_FORECAST_POLL_S)
+def new_forecast_notice(path: str, shown_version: str, shown_stamp: str | None) -> None:
+    """Says "New forecast available — reload" once a run has published since the page was drawn.
+
+    Reruns on its own every NEW_FORECAST_POLL_S seconds. Each time it compares the database's
+    version (a ``stat()``, no connection) with the one the page shows; only when that changed does
+    it read the latest forecast's run and time (one short read-only query, skipped while a run
+    holds the file). Writes that are not a new forecast (e.g. a backfill of orders) say nothing.
+    """
+    poll = st.session_state.setdefault("_new_forecast_poll", {})
+    version = data.data_version(path)
+    if version is not None and version != shown_version and version != poll.get("checked"):
+        try:
+            stamp = data.read_forecast_stamp(path)
+        except Exception:  # busy (a run is writing), or mid-rewrite: look again next time
+            stamp = None
+        else:
+            poll["checked"] = version
+            poll["new"] = stamp if stamp is not None and stamp != shown_stamp else None
+    if poll.get("new"):
+        run, _, created = poll["new"].partition("@")
+        with st.container(border=True):
+            st.info(
+                f"**New forecast available — reload** to see it (run `{run}`, published "
+                f"{created.replace('T', ' ')[:16]} UTC).",
+                icon=":material/update:",
+            )
+            if st.button("Reload", key="reload_new_forecast", type="primary"):
+                st.rerun(scope="app")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -120,31 +154,53 @@ def status_banners(d: data.DashboardData, fresh: data.Freshness) -> None:
             "No forecast has been published yet (`sales_forecast` is empty).",
             icon=":material/warning:",
         )
-    methods = data.forecast_methods(d.sales_forecast)
-    if data.is_fallback(methods):
-        fallback = ", ".join(f"`{m}`" for m in methods if m != data.MODEL)
+    gate = data.gate_status(d.backtest)
+    if gate is not None and gate.fallback:
+        methods = data.forecast_methods(d.sales_forecast)
+        published = ", ".join(data.model_label(m) for m in methods) or "a baseline"
         st.warning(
-            f"**Fallback forecast:** the published forecast was made by {fallback}, not by the "
-            f"`{data.MODEL}` model (it did not pass its quality gate against the baseline, or "
-            "could not be trained). Its intervals come from the fallback method.",
+            f"**Fallback forecast:** every series publishes **{published}**, the best baseline, "
+            f"because {gate.reason()}. The per-series choice of forest, AutoETS and their mean "
+            "is published only when it beats the seasonal-naive baseline on the backtest.",
             icon=":material/emergency:",
         )
 
 
-def kpi_row(d: data.DashboardData, fresh: data.Freshness) -> None:
-    head = data.headline_kpis(d.daily_sales, d.sales_forecast, T.TOTAL_SERIES)
-    acc = data.backtest_accuracy(d.backtest, T.TOTAL_SERIES)
-    n = head.window_days
-    recent = data.history(d.daily_sales, T.TOTAL_SERIES).tail(n)
-    fc = data.forecast_for(d.sales_forecast, T.TOTAL_SERIES).head(n)
-    summed, independent = head.range80_summed, head.range80_independent
+def method_caption(d: data.DashboardData, series: str) -> str | None:
+    """What one series publishes, e.g. "AutoETS (this series' choice on the backtest)"."""
+    methods = data.forecast_methods(d.sales_forecast, series)
+    if not methods:
+        return None
+    names = ", ".join(data.model_label(m) for m in methods)
+    gate = data.gate_status(d.backtest)
+    if gate is not None and gate.fallback:
+        return f"{names} (fallback: the per-series choice did not pass the quality gate)"
+    return f"{names} (this series' choice on the backtest)"
 
+
+def kpi_row(d: data.DashboardData, fresh: data.Freshness, series: str = T.TOTAL_SERIES) -> None:
+    """The headline cards of the selected series (the total by default)."""
+    label = data.series_label(series)
+    head = data.headline_kpis(d.daily_sales, d.sales_forecast, series)
+    acc = data.backtest_accuracy(d.backtest, series)
+    gate = data.gate_status(d.backtest)
+    n = head.window_days
+    recent = data.history(d.daily_sales, series).tail(n)
+    fc = data.forecast_for(d.sales_forecast, series).head(n)
+    summed, independent = head.range80_summed, head.range80_independent
+    what = "all categories" if series == T.TOTAL_SERIES else f"**{label}**"
+    our = data.model_label(data.PUBLISHED)
+
+    st.markdown(
+        f"#### {label}",
+        help="The cards follow the series picked in the sidebar.",
+    )
     c1, c2, c3, c4 = st.columns(4, border=True)
     with c1:
         st.metric(
             f"Revenue, last {n} days",
             data.format_currency(head.actual),
-            help="Sum of the daily revenue of all categories.",
+            help=f"Sum of the daily revenue of {what}.",
             chart_data=recent["revenue"].tolist() or None,
             chart_type="area",
         )
@@ -158,7 +214,7 @@ def kpi_row(d: data.DashboardData, fresh: data.Freshness) -> None:
             delta=data.format_pct(head.change_pct) if head.change_pct is not None else None,
             delta_description=f"vs last {n} days" if head.change_pct is not None else None,
             help=(
-                f"Sum of the daily point forecasts of all categories, "
+                f"Sum of the daily point forecasts of {what}, "
                 f"{head.forecast_start:%b %d} – {head.forecast_end:%b %d, %Y}.\n\n"
                 "**80% range:** the daily 80% bounds summed. That is the range if every day's "
                 "error went the same way, the widest plausible range for the total. If the "
@@ -185,18 +241,18 @@ def kpi_row(d: data.DashboardData, fresh: data.Freshness) -> None:
             delta_color="inverse",
             delta_description=f"vs {data.BASELINE_LABEL}" if delta is not None else None,
             help=(
-                f"Mean absolute error of the `{data.MODEL}` model on the total series over "
-                f"rolling 30-day backtest folds, next to the `{data.BASELINE}` baseline (the "
-                f"same weekday of the week before), whose MAE is "
-                f"{data.format_currency(acc.baseline_mae)}."
+                f"Mean absolute error of our forecast ({our}: each series' candidate chosen on "
+                f"earlier backtest folds) on {what} over the scored rolling 30-day backtest "
+                f"folds, next to the {data.BASELINE_LABEL} baseline (the same weekday of the "
+                f"week before), whose MAE is {data.format_currency(acc.baseline_mae)}."
                 if acc is not None
                 else "No backtest yet."
             ),
         )
         if acc is not None:
             st.caption(
-                f"`{data.MODEL}` over {acc.folds or '?'} backtest folds · baseline "
-                f"{data.format_currency(acc.baseline_mae)}"
+                f"Our forecast ({data.PUBLISHED}) over {acc.folds or '?'} folds · "
+                f"{data.BASELINE_LABEL} {data.format_currency(acc.baseline_mae)}"
             )
     with c4:
         mase, base = (acc.model_mase, acc.baseline_mase) if acc is not None else (None, None)
@@ -206,23 +262,30 @@ def kpi_row(d: data.DashboardData, fresh: data.Freshness) -> None:
             delta=f"{mase - base:+.2f}" if mase is not None and base is not None else None,
             delta_color="inverse",
             delta_description=f"vs {data.BASELINE_LABEL}" if base is not None else None,
-            help="Mean absolute scaled error: the MAE divided by the in-sample MAE of a "
-            "seasonal-naive forecast. Below 1 beats that naive forecast.",
+            help="Mean absolute scaled error of our forecast: the MAE divided by the in-sample "
+            "MAE of a seasonal-naive forecast. Below 1 beats that naive forecast. The quality "
+            f"gate publishes the per-series choice only when its MASE on the total is below "
+            f"{data.BASELINE_LABEL}'s.",
         )
         if mase is not None:
-            st.caption(f"Below 1 beats naive · baseline {data.format_number(base)}")
+            st.caption(f"Below 1 beats naive · {data.BASELINE_LABEL} {data.format_number(base)}")
 
     s1, s2, s3, s4 = st.columns(4)
-    methods = data.forecast_methods(d.sales_forecast)
-    fallback = data.is_fallback(methods)
+    methods = data.forecast_methods(d.sales_forecast, series)
+    fallback = gate is not None and gate.fallback
     s1.metric(
         "Forecast method",
-        ", ".join(methods) if methods else "—",
-        delta=("fallback" if fallback else "model") if methods else None,
-        delta_color="inverse" if fallback else "normal",
+        ", ".join(data.model_label(m) for m in methods) if methods else "—",
+        delta=("fallback" if fallback else "per-series choice") if methods else None,
+        delta_color="inverse" if fallback else "off",
         delta_arrow="off",
-        help=f"`{data.MODEL}` is the model; anything else is the fallback used when the model "
-        "did not pass its quality gate.",
+        help=(
+            f"What {label}'s published forecast comes from (`sales_forecast.method`: "
+            f"{', '.join(f'`{m}`' for m in methods) or '—'}). Each series publishes the "
+            "candidate (forest, AutoETS, their mean, or a baseline) with the lowest error on its "
+            "backtest; when that choice fails the quality gate, every series falls back to the "
+            "best baseline."
+        ),
     )
     s2.metric(
         "Data through",
@@ -244,13 +307,14 @@ def kpi_row(d: data.DashboardData, fresh: data.Freshness) -> None:
         help=f"`sales_forecast.created_at` of run `{fresh.run_id}`, model "
         f"`{fresh.model_version}`; stale after {data.FORECAST_STALE_AFTER.days} days.",
     )
-    window = data.backtest_window_error(d.backtest_predictions, T.TOTAL_SERIES)
+    window = data.backtest_window_error(d.backtest_predictions, series)
     s4.metric(
         f"Backtest error of a {n}-day total",
         data.format_pct(window[0], signed=False) if window else "—",
         help=(
-            f"How far the `{data.MODEL}` model's total over a whole backtest fold was from the "
-            f"actual total, averaged over {window[1]} folds: an empirical check of the 80% range."
+            f"How far our forecast's total over a whole backtest fold was from the actual total "
+            f"of {what}, averaged over {window[1]} scored folds: an empirical check of the 80% "
+            "range."
             if window
             else "No backtest predictions yet."
         ),
@@ -272,6 +336,9 @@ def forecast_tab(d: data.DashboardData, series: str, history_range) -> None:
             f"{data.format_currency(head.range80_summed[0])} – "
             f"{data.format_currency(head.range80_summed[1])}"
         )
+    method = method_caption(d, series)
+    if method:
+        st.caption(f"Published forecast of {label}: {method}.")
     if hist.empty and fc.empty:
         st.info(f"No history and no forecast for **{label}** yet.", icon=":material/inbox:")
         return
@@ -292,30 +359,94 @@ def forecast_tab(d: data.DashboardData, series: str, history_range) -> None:
     )
 
 
+def choice_table(d: data.DashboardData) -> None:
+    """Which candidate each series publishes, next to every candidate's backtest MAE."""
+    st.subheader("Per-series choice")
+    gate = data.gate_status(d.backtest)
+    if T.BACKTEST_PREDICTIONS in d.issues:
+        note_issue(d.issues[T.BACKTEST_PREDICTIONS], "The candidates' scores appear here.")
+        return
+    table = data.candidate_mae(d.backtest_predictions, d.sales_forecast)
+    if table.empty:
+        st.info(
+            "No candidate has been backtested yet (the history is too short for a backtest).",
+            icon=":material/inbox:",
+        )
+        return
+    candidates = [c for c in table.columns if c not in ("series", "publishes")]
+    shown = table.assign(
+        series=table["series"].map(data.series_label),
+        publishes=table["publishes"].map(
+            lambda m: ", ".join(data.model_label(x) for x in m.split(", ")) if m else "—"
+        ),
+    ).rename(columns={c: data.model_label(c) for c in candidates})
+    chosen = dict(zip(table.index, table["publishes"], strict=True))
+
+    def mark(row: pd.Series) -> list[str]:
+        picked = set((chosen.get(row.name) or "").split(", "))
+        return [
+            "background-color: #fde2d8; font-weight: 700" if raw in picked else ""
+            for raw in ("series", "publishes", *candidates)
+        ]
+
+    st.dataframe(
+        shown.style.apply(mark, axis=1).format(
+            {data.model_label(c): "${:,.0f}" for c in candidates}, na_rep="—"
+        ),
+        hide_index=True,
+        column_config={
+            "series": st.column_config.TextColumn("Series"),
+            "publishes": st.column_config.TextColumn(
+                "Publishes", help="`sales_forecast.method` of the series."
+            ),
+        },
+    )
+    fallback = gate is not None and gate.fallback
+    st.caption(
+        "Backtest MAE per day of each candidate over every backtest fold, the warm-up fold "
+        "included: the folds the choice is made on (the metrics below score folds 1 and later "
+        "only). Highlighted: what the series publishes — the candidate with the lowest MAE"
+        + (", except now: the choice failed the quality gate and every series publishes the "
+           "best baseline." if fallback else ".")
+    )  # fmt: skip
+
+
 def quality_tab(d: data.DashboardData, series: str) -> None:
     label = data.series_label(series)
-    st.subheader("Backtest: model against baselines")
+    choice_table(d)
+
+    st.subheader("Backtest: our forecast against the candidates and baselines")
     if T.BACKTEST in d.issues:
         note_issue(d.issues[T.BACKTEST], "Backtest metrics appear here once it exists.")
     elif d.backtest is None or d.backtest.empty:
-        st.info("The backtest table is empty.", icon=":material/inbox:")
+        st.info(
+            "The backtest table is empty: the history is too short for a backtest.",
+            icon=":material/inbox:",
+        )
     else:
         table = data.backtest_table(d.backtest)
-        st.altair_chart(charts.mase_chart(table), width="stretch")
+        st.altair_chart(
+            charts.mase_chart(
+                table.assign(series=table["series_label"], model=table["model_label"])
+            ),
+            width="stretch",
+        )
         st.caption(
             "MASE per series and model (lower is better); the dashed line at 1 is the error of a "
-            "seasonal-naive forecast in sample. The table has every metric."
+            'seasonal-naive forecast in sample. "published" is what the platform publishes: '
+            "each series' candidate chosen on the folds before, scored honestly fold by fold. "
+            "The table has every metric."
         )
         st.dataframe(
-            table[["series", "model", "mae", "relative_mae", "mase", "rmse", "smape", "bias",
-                   "coverage_80", "coverage_95", "folds"]],
+            table[["series_label", "model_label", "mae", "relative_mae", "mase", "rmse", "smape",
+                   "bias", "coverage_80", "coverage_95", "folds"]],
             hide_index=True,
             column_config={
-                "series": st.column_config.TextColumn("Series"),
-                "model": st.column_config.TextColumn("Model"),
+                "series_label": st.column_config.TextColumn("Series"),
+                "model_label": st.column_config.TextColumn("Model"),
                 "mae": st.column_config.NumberColumn("MAE", format="dollar", step=1),
                 "relative_mae": st.column_config.NumberColumn(
-                    f"MAE / {data.BASELINE}", format="%.2f",
+                    f"MAE / {data.BASELINE_LABEL}", format="%.2f",
                     help="Below 1: better than the seasonal-naive baseline."),
                 "mase": st.column_config.NumberColumn("MASE", format="%.3f"),
                 "rmse": st.column_config.NumberColumn("RMSE", format="dollar", step=1),
@@ -361,13 +492,24 @@ def quality_tab(d: data.DashboardData, series: str) -> None:
     if T.BACKTEST_PREDICTIONS in d.issues:
         note_issue(d.issues[T.BACKTEST_PREDICTIONS], "Backtest predictions appear here.")
         return
-    preds = data.predictions_for(d.backtest_predictions, series)
+    preds = data.predictions_for(d.backtest_predictions, series, scored_only=True)
     if preds.empty:
         st.info(f"No backtest predictions for **{label}**.", icon=":material/inbox:")
         return
-    st.altair_chart(charts.backtest_predictions_chart(preds), width="stretch")
-    st.caption("Each dashed segment is one backtest fold: forecasts made at the fold's origin "
-               "without seeing the days they predict.")  # fmt: skip
+    available = sorted(preds["model"].unique(), key=data.model_sort_key)
+    default = [m for m in (data.PUBLISHED, data.BASELINE) if m in available] or available[:1]
+    models = st.multiselect(
+        "Models", available, default=default, format_func=data.model_label, key="pred_models"
+    )
+    shown = preds[preds["model"].isin(models)].assign(
+        model=lambda df: df["model"].map(data.model_label)
+    )
+    if shown.empty:
+        st.info("Pick a model to draw its backtest predictions.", icon=":material/inbox:")
+        return
+    st.altair_chart(charts.backtest_predictions_chart(shown), width="stretch")
+    st.caption("Each dashed segment is one scored backtest fold: forecasts made at the fold's "
+               "origin without seeing the days they predict.")  # fmt: skip
 
 
 def table_tab(d: data.DashboardData, series: str) -> None:
@@ -377,7 +519,9 @@ def table_tab(d: data.DashboardData, series: str) -> None:
     all_series = st.toggle("All series", value=False, key="table_all_series")
     export = data.forecast_export(d.sales_forecast)
     shown = export if all_series else export[export["series"] == series]
-    shown = shown.drop(columns=["model_version", "run_id", "created_at"])
+    shown = shown.drop(columns=["model_version", "run_id", "created_at"]).assign(
+        method=lambda df: df["method"].map(data.model_label)
+    )
     money = {
         c: st.column_config.NumberColumn(c.replace("_", " ").capitalize(), format="dollar", step=1)
         for c in ("forecast", "lower_80", "upper_80", "lower_95", "upper_95")
@@ -408,7 +552,7 @@ def table_tab(d: data.DashboardData, series: str) -> None:
 # Page
 # --------------------------------------------------------------------------------------------------
 def main() -> None:
-    st.set_page_config(page_title="Sales forecast", page_icon=":material/insights:", layout="wide")
+    st.set_page_config(page_title="Sales forecast", page_icon=PAGE_ICON, layout="wide")
     st.title("Sales forecast", anchor=False)
     path = data.database_path()
     st.sidebar.caption(f"Database: `{path}`")
@@ -447,9 +591,11 @@ def main() -> None:
         "Daily revenue of the shop, the forecast of the coming weeks with its uncertainty, and "
         "how accurate the model has been. All amounts in US dollars."
     )
+    st.session_state["_new_forecast_poll"] = {}  # this run shows the latest data
+    new_forecast_notice(str(path), version, data.forecast_stamp(d.sales_forecast))
     status_banners(d, fresh)
-    kpi_row(d, fresh)
 
+    # The sidebar comes first: the headline cards follow the series picked there.
     with st.sidebar:
         st.header("Explore")
         series = st.selectbox("Series", options, format_func=data.series_label, key="series")
@@ -469,7 +615,12 @@ def main() -> None:
             if fresh.run_id
             else "No forecast run yet."
         )
-        st.caption("New data shows up on reload: the cache is keyed by the database version.")
+        st.caption(
+            f"The page checks every {NEW_FORECAST_POLL_S} s whether a run published a new "
+            "forecast and then offers to reload."
+        )
+
+    kpi_row(d, fresh, series)
 
     # Lazy tabs: only the open tab runs and renders (switching tabs reruns on the cached data), so
     # the first page shows the KPIs and the main chart without building the other tabs' charts.
@@ -485,4 +636,5 @@ def main() -> None:
             table_tab(d, series)
 
 
-main()
+if __name__ == "__main__":  # `streamlit run` (and AppTest) run this file as __main__
+    main()

@@ -119,7 +119,7 @@ def mase_chart(backtest: pd.DataFrame, *, height: int | None = None) -> alt.Char
         alt.Chart(df)
         .mark_bar(cornerRadiusEnd=2)
         .encode(
-            y=alt.Y("series:N", title=None, sort=series_order),
+            y=alt.Y("series:N", title=None, sort=series_order, axis=alt.Axis(labelLimit=220)),
             yOffset=alt.YOffset("model:N", sort=models),
             x=alt.X("mase:Q", title="MASE (lower is better)"),
             color=alt.Color(
@@ -127,7 +127,7 @@ def mase_chart(backtest: pd.DataFrame, *, height: int | None = None) -> alt.Char
                 title=None,
                 sort=models,
                 scale=alt.Scale(domain=models, range=MODEL_COLORS[: len(models)]),
-                legend=alt.Legend(orient="top", direction="horizontal"),
+                legend=alt.Legend(orient="top", direction="horizontal", labelLimit=260),
             ),
             tooltip=[
                 alt.Tooltip("series:N", title="Series"),
@@ -222,7 +222,12 @@ def backtest_predictions_chart(
         .encode(
             x=x,
             y=y,
-            color=alt.Color("model:N", scale=scale, title=None, legend=alt.Legend(orient="top")),
+            color=alt.Color(
+                "model:N",
+                scale=scale,
+                title=None,
+                legend=alt.Legend(orient="top", labelLimit=260),
+            ),
             tooltip=[
                 alt.Tooltip("date:T"),
                 alt.Tooltip("value:Q", title="Actual", format=CURRENCY),

@@ -39,12 +39,28 @@ from sales_platform import tables as T
 ENV_DATABASE = "SALES_DUCKDB_PATH"
 DEFAULT_DATABASE = "data/sales.duckdb"
 
-MODEL = "random_forest"
-"""The forecaster's name in ``backtest.model`` and ``sales_forecast.method``; anything else is a
-fallback."""
+PUBLISHED = "published"
+"""``backtest.model`` of what the platform publishes: per series the candidate chosen on earlier
+backtest folds, reconciled. The headline accuracy and the quality gate are about this row."""
 BASELINE = "seasonal_naive_7"
-"""The baseline the headline accuracy is compared with."""
-BASELINE_LABEL = "seasonal naive"
+"""The baseline the headline accuracy and the quality gate compare with."""
+ALL_SERIES = "__all__"
+"""``backtest.series`` of the metrics pooled over every series."""
+MODEL_LABELS = {
+    PUBLISHED: "published (per-series choice)",
+    "random_forest": "forest",
+    "ets": "AutoETS",
+    "combination": "forest + AutoETS",
+    BASELINE: "seasonal naive",
+    "moving_average_28": "28-day mean",
+    "oracle": "oracle (expected demand)",
+}
+"""Readable names of the ``backtest.model`` / ``sales_forecast.method`` values, in display order:
+the published forecast, the candidates each series chooses from, then the synthetic shop's oracle.
+Unknown names are shown as they are."""
+CANDIDATES = ("random_forest", "ets", "combination", BASELINE, "moving_average_28")
+"""The methods a series can publish (``sales_forecast.method``)."""
+BASELINE_LABEL = MODEL_LABELS[BASELINE]
 
 KPI_WINDOW_DAYS = 30
 DEFAULT_HISTORY_DAYS = 180
@@ -87,6 +103,32 @@ def data_version(path: str | os.PathLike[str]) -> str | None:
             continue
         parts.append(f"{p.suffix or p.name}:{st.st_mtime_ns}:{st.st_size}")
     return "|".join(parts)
+
+
+def forecast_stamp(forecast: pd.DataFrame | None) -> str | None:
+    """``"<run_id>@<created_at>"`` of the latest published forecast; ``None`` without one.
+
+    Every pipeline run that publishes a forecast rewrites ``sales_forecast`` with its own
+    ``run_id`` and ``created_at``, so a different stamp means a new forecast.
+    """
+    if forecast is None or forecast.empty:
+        return None
+    latest = forecast.loc[forecast["created_at"].idxmax()]
+    return f"{latest['run_id']}@{pd.Timestamp(latest['created_at']).isoformat()}"
+
+
+def read_forecast_stamp(path: str | os.PathLike[str], *, timeout_s: float = 1.0) -> str | None:
+    """:func:`forecast_stamp` of the forecast in the database now, in one short read.
+
+    For a page left open to notice a new run. Raises the storage layer's errors (busy, missing
+    file or table) so that the caller can simply try again later.
+    """
+    df = storage.query(
+        path,
+        f"SELECT run_id, created_at FROM {T.SALES_FORECAST} ORDER BY created_at DESC LIMIT 1",
+        timeout_s=timeout_s,
+    )
+    return forecast_stamp(df)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -200,16 +242,31 @@ def _normalize(table: str, df: pd.DataFrame) -> pd.DataFrame:
 # Series and slices
 # --------------------------------------------------------------------------------------------------
 def series_options(daily_sales: pd.DataFrame | None, forecast: pd.DataFrame | None) -> list[str]:
-    """Every series with history or a forecast: the total first, then categories A-Z."""
+    """Every series with history or a forecast: the total first, then categories A-Z (and the
+    backtest's pooled ``__all__`` last, when a backtest table is passed)."""
     names: set[str] = set()
     for df in (daily_sales, forecast):
         if df is not None and len(df):
             names.update(df["series"].unique())
-    return sorted(names, key=lambda s: (s != T.TOTAL_SERIES, s.lower()))
+    return sorted(names, key=lambda s: (s != T.TOTAL_SERIES, s == ALL_SERIES, s.lower()))
 
 
 def series_label(series: str) -> str:
-    return "Total (all categories)" if series == T.TOTAL_SERIES else series
+    if series == T.TOTAL_SERIES:
+        return "Total (all categories)"
+    if series == ALL_SERIES:
+        return "all series (pooled)"
+    return series
+
+
+def model_label(model: str) -> str:
+    """``"ets"`` -> ``"AutoETS"``: the readable name of a model or method (see MODEL_LABELS)."""
+    return MODEL_LABELS.get(model, model)
+
+
+def model_sort_key(model: str) -> tuple[int, str]:
+    order = list(MODEL_LABELS)
+    return (order.index(model) if model in order else len(order), model)
 
 
 def history(
@@ -320,7 +377,7 @@ def headline_kpis(
 
 @dataclass(frozen=True)
 class Accuracy:
-    """Backtest accuracy of the model next to the baseline for one series."""
+    """Backtest accuracy of the published forecast next to the baseline for one series."""
 
     series: str
     model_mae: float | None
@@ -347,10 +404,11 @@ def _metric(backtest: pd.DataFrame, series: str, model: str, column: str) -> flo
 def backtest_accuracy(
     backtest: pd.DataFrame | None,
     series: str = T.TOTAL_SERIES,
-    model: str = MODEL,
+    model: str = PUBLISHED,
     baseline: str = BASELINE,
 ) -> Accuracy | None:
-    """MAE/MASE of ``model`` and ``baseline`` on ``series``; ``None`` when the model has no row."""
+    """MAE/MASE of ``model`` (the published forecast) and ``baseline`` on ``series``; ``None`` when
+    the model has no row for it."""
     if backtest is None or backtest.empty:
         return None
     if backtest[(backtest["series"] == series) & (backtest["model"] == model)].empty:
@@ -366,17 +424,112 @@ def backtest_accuracy(
     )
 
 
+@dataclass(frozen=True)
+class Gate:
+    """The quality gate, read back from the ``backtest`` table.
+
+    The platform publishes its per-series choice only when the ``published`` row's backtest MASE
+    on ``total`` (on the pooled ``__all__`` when there is no total) is below ``seasonal_naive_7``'s;
+    otherwise, and when the history was too short for a backtest (an empty table), every series
+    publishes the best baseline: the *fallback*.
+    """
+
+    passed: bool
+    series: str | None
+    published_mase: float | None
+    baseline_mase: float | None
+
+    @property
+    def fallback(self) -> bool:
+        return not self.passed
+
+    @property
+    def no_backtest(self) -> bool:
+        return self.series is None
+
+    def reason(self) -> str:
+        if self.no_backtest:
+            return "the history is too short for a backtest, so nothing could be compared"
+        where = "the total" if self.series == T.TOTAL_SERIES else "all series pooled"
+        if self.published_mase is None or self.baseline_mase is None:
+            return (
+                f"the backtest has no MASE of the per-series choice or of {BASELINE_LABEL} on "
+                f"{where} to compare"
+            )
+        verb = "is below" if self.passed else "is not below"
+        return (
+            f"the per-series choice's backtest MASE on {where}, "
+            f"{self.published_mase:.3f}, {verb} {BASELINE_LABEL}'s {self.baseline_mase:.3f}"
+        )
+
+
+def gate_status(backtest: pd.DataFrame | None) -> Gate | None:
+    """Whether the published forecast is the per-series choice or the baseline fallback.
+
+    Derived from the backtest table only (the ``method`` of a series says which candidate it
+    publishes, which may well be a baseline without any fallback). ``None`` when the table is not
+    there at all (unknown; an empty table means a history too short for a backtest).
+    """
+    if backtest is None:
+        return None
+    if backtest.empty:
+        return Gate(passed=False, series=None, published_mase=None, baseline_mase=None)
+    has_total = (backtest["series"] == T.TOTAL_SERIES).any()
+    series = T.TOTAL_SERIES if has_total else ALL_SERIES
+    published = _metric(backtest, series, PUBLISHED, "mase")
+    baseline = _metric(backtest, series, BASELINE, "mase")
+    ok = (
+        published is not None
+        and baseline is not None
+        and math.isfinite(published)
+        and math.isfinite(baseline)
+        and published < baseline
+    )
+    return Gate(passed=ok, series=series, published_mase=published, baseline_mase=baseline)
+
+
 def forecast_methods(forecast: pd.DataFrame | None, series: str | None = None) -> list[str]:
     """Distinct methods that produced the published forecast (of one series, or of all)."""
     if forecast is None or forecast.empty:
         return []
     df = forecast if series is None else forecast[forecast["series"] == series]
-    return sorted(str(m) for m in df["method"].dropna().unique())
+    return sorted((str(m) for m in df["method"].dropna().unique()), key=model_sort_key)
 
 
-def is_fallback(methods: list[str]) -> bool:
-    """True when any part of the forecast was made by something other than the model."""
-    return any(m != MODEL for m in methods)
+def series_methods(forecast: pd.DataFrame | None) -> dict[str, str]:
+    """Per series (total first), the method its published forecast comes from (several joined by
+    ``", "`` if a series ever had more than one)."""
+    if forecast is None or forecast.empty:
+        return {}
+    return {s: ", ".join(forecast_methods(forecast, s)) for s in series_options(None, forecast)}
+
+
+def candidate_mae(
+    predictions: pd.DataFrame | None, forecast: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """The candidates' backtest MAE per series, with what each series publishes.
+
+    One row per series (total first): ``series``, ``publishes`` (``sales_forecast.method``) and
+    one MAE column per candidate (:data:`CANDIDATES` present in the predictions, by their raw
+    names). The MAE is over every fold of ``backtest_predictions``, the warm-up fold 0 included:
+    the folds a series' choice is made on (the ``backtest`` table scores folds >= 1 only, so its
+    MAE can differ a little).
+    """
+    cols = ["series", "publishes"]
+    if predictions is None or predictions.empty:
+        return pd.DataFrame(columns=cols)
+    rows = predictions[predictions["model"].isin(CANDIDATES)]
+    if rows.empty:
+        return pd.DataFrame(columns=cols)
+    err = (rows["actual"] - rows["forecast"]).abs()
+    table = err.groupby([rows["series"], rows["model"]]).mean().unstack("model")
+    table = table[[c for c in CANDIDATES if c in table.columns]]
+    order = series_options(rows, forecast)
+    table = table.reindex(order)
+    methods = series_methods(forecast)
+    table.insert(0, "publishes", [methods.get(s) for s in table.index])
+    table.columns.name = None
+    return table.rename_axis("series").reset_index()
 
 
 @dataclass(frozen=True)
@@ -426,18 +579,27 @@ def freshness(
 # Model quality
 # --------------------------------------------------------------------------------------------------
 def backtest_table(backtest: pd.DataFrame | None, baseline: str = BASELINE) -> pd.DataFrame:
-    """Backtest metrics per series and model, with MAE relative to ``baseline`` (1 = as good)."""
+    """Backtest metrics per series and model, with MAE relative to ``baseline`` (1 = as good).
+
+    Series: the total, the categories A-Z, then the pooled ``__all__``; models: the published
+    forecast, then the candidates and the oracle in :data:`MODEL_LABELS` order. Adds readable
+    ``series_label`` and ``model_label`` columns.
+    """
     if backtest is None or backtest.empty:
-        return pd.DataFrame(columns=[*T.COLUMNS[T.BACKTEST], "relative_mae"])
+        return pd.DataFrame(
+            columns=[*T.COLUMNS[T.BACKTEST], "relative_mae", "series_label", "model_label"]
+        )
     base = backtest[backtest["model"] == baseline].set_index("series")["mae"]
     df = backtest.copy()
     df["relative_mae"] = df["mae"] / df["series"].map(base)
     order = {s: i for i, s in enumerate(series_options(df, None))}
     df["_order"] = df["series"].map(order)
-    df["_model_order"] = df["model"].map({MODEL: 0, baseline: 1}).fillna(2)
+    df["_model_order"] = df["model"].map(lambda m: model_sort_key(m)[0])
     df = df.sort_values(["_order", "_model_order", "model"]).drop(
         columns=["_order", "_model_order"]
     )
+    df["series_label"] = df["series"].map(series_label)
+    df["model_label"] = df["model"].map(model_label)
     return df.reset_index(drop=True)
 
 
@@ -462,22 +624,27 @@ def accuracy_summary(acc: pd.DataFrame) -> dict[str, float] | None:
     }
 
 
-def predictions_for(predictions: pd.DataFrame | None, series: str) -> pd.DataFrame:
-    """Backtest predictions of ``series`` (every model and fold)."""
+def predictions_for(
+    predictions: pd.DataFrame | None, series: str, *, scored_only: bool = False
+) -> pd.DataFrame:
+    """Backtest predictions of ``series`` (every model; every fold, or the scored folds >= 1)."""
     if predictions is None or predictions.empty:
         return pd.DataFrame(columns=list(T.COLUMNS[T.BACKTEST_PREDICTIONS]))
-    return predictions[predictions["series"] == series].reset_index(drop=True)
+    df = predictions[predictions["series"] == series]
+    if scored_only:
+        df = df[df["fold"] >= 1]
+    return df.reset_index(drop=True)
 
 
 def backtest_window_error(
-    predictions: pd.DataFrame | None, series: str = T.TOTAL_SERIES, model: str = MODEL
+    predictions: pd.DataFrame | None, series: str = T.TOTAL_SERIES, model: str = PUBLISHED
 ) -> tuple[float, int] | None:
-    """Mean absolute percentage error of each backtest fold's *total* (sum over the fold's days).
+    """Mean absolute percentage error of each scored backtest fold's *total* (sum over its days).
 
     An empirical check of how far off a whole-window total has been, which the summed daily
-    intervals cannot tell. Returns ``(percent, folds)``.
+    intervals cannot tell. Returns ``(percent, folds)``; the warm-up fold 0 is not scored.
     """
-    df = predictions_for(predictions, series)
+    df = predictions_for(predictions, series, scored_only=True)
     df = df[df["model"] == model]
     if df.empty:
         return None

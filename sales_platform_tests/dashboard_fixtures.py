@@ -55,10 +55,26 @@ EXPECTED_CHANGE_PCT = 3_495 / 50_835 * 100  # 6.875...%
 EXPECTED_RANGE_80_SUMMED = (54_330.0 - 5_325.0, 54_330.0 + 5_325.0)  # 49005 .. 59655
 #   independent daily errors: half-width sqrt(sum((100 + 5 h)^2))
 EXPECTED_RANGE_80_INDEPENDENT_HALF = math.sqrt(sum((100 + 5 * h) ** 2 for h in range(1, 31)))
-# Backtest of the total series: random_forest vs seasonal_naive_7
+# Backtest of the total series: published (the per-series choice) vs seasonal_naive_7
 EXPECTED_MODEL_MAE, EXPECTED_MODEL_MASE = 80.0, 0.8
 EXPECTED_BASELINE_MAE, EXPECTED_BASELINE_MASE = 100.0, 1.0
 EXPECTED_MAE_CHANGE_PCT = -20.0  # (80 - 100) / 100
+# Home's headline: published 31 vs seasonal naive 40 -> -22.5 %
+EXPECTED_HOME_MODEL_MAE, EXPECTED_HOME_MAE_CHANGE_PCT = 31.0, -22.5
+
+METHODS = {T.TOTAL_SERIES: "random_forest", "Electronics": "ets", "Home": "combination"}
+"""What each series publishes when the gate passes: its candidate with the lowest backtest MAE
+(over every fold of ``backtest_predictions``, see ``CANDIDATE_MAE``)."""
+FALLBACK_METHOD = "seasonal_naive_7"
+CANDIDATE_MAE = {
+    # series: {candidate: MAE over every fold of backtest_predictions (forecast = actual +/- MAE)}
+    T.TOTAL_SERIES: {"random_forest": 70.0, "ets": 90.0, "combination": 80.0,
+                     "seasonal_naive_7": 100.0, "moving_average_28": 120.0},
+    "Electronics": {"random_forest": 50.0, "ets": 40.0, "combination": 45.0,
+                    "seasonal_naive_7": 60.0, "moving_average_28": 70.0},
+    "Home": {"random_forest": 35.0, "ets": 33.0, "combination": 30.0,
+             "seasonal_naive_7": 40.0, "moving_average_28": 50.0},
+}  # fmt: skip
 
 
 def default_end_date() -> date:
@@ -94,7 +110,11 @@ def _daily_sales(end: date) -> pd.DataFrame:
 
 
 def _forecast(
-    end: date, created_at: datetime, method: str, extra_series: Sequence[str]
+    end: date,
+    created_at: datetime,
+    methods: Mapping[str, str],
+    extra_series: Sequence[str],
+    run_id: str = RUN_ID,
 ) -> pd.DataFrame:
     rows = []
     for h in range(1, HORIZON + 1):
@@ -109,37 +129,58 @@ def _forecast(
                     day, series, h, f,
                     f - half80 * share, f + half80 * share,
                     f - half95 * share, f + half95 * share,
-                    method, MODEL_VERSION, RUN_ID, created_at,
+                    methods.get(series, "combination"), MODEL_VERSION, run_id, created_at,
                 )
             )  # fmt: skip
     return pd.DataFrame(rows, columns=list(T.FORECAST_COLUMNS))
 
 
 _BACKTEST_METRICS = {
-    # series: {model: (mae, mase)}
+    # series: {model: (mae, mase)} over the scored folds 1..3 (fold 0 only warms up)
     T.TOTAL_SERIES: {
-        "random_forest": (80.0, 0.8),
+        "published": (80.0, 0.8),
+        "random_forest": (75.0, 0.75),
+        "ets": (90.0, 0.9),
+        "combination": (82.0, 0.82),
         "seasonal_naive_7": (100.0, 1.0),
         "moving_average_28": (120.0, 1.2),
     },
     "Electronics": {
+        "published": (42.0, 0.63),
         "random_forest": (50.0, 0.75),
+        "ets": (40.0, 0.6),
+        "combination": (45.0, 0.68),
         "seasonal_naive_7": (60.0, 0.9),
         "moving_average_28": (70.0, 1.05),
     },
     "Home": {
+        "published": (31.0, 0.62),
         "random_forest": (35.0, 0.7),
+        "ets": (33.0, 0.66),
+        "combination": (30.0, 0.6),
         "seasonal_naive_7": (40.0, 0.8),
         "moving_average_28": (50.0, 1.0),
     },
+    "__all__": {
+        "published": (51.0, 0.68),
+        "random_forest": (53.3, 0.73),
+        "ets": (54.3, 0.72),
+        "combination": (52.3, 0.7),
+        "seasonal_naive_7": (66.7, 0.9),
+        "moving_average_28": (80.0, 1.08),
+    },
 }
+GATE_FAILED_TOTAL = (105.0, 1.05)
+"""The published row of the total when the gate fails: MASE 1.05 is not below 1.0."""
 
 
-def _backtest() -> pd.DataFrame:
+def _backtest(gate_failed: bool = False) -> pd.DataFrame:
     rows = []
     for series, models in _BACKTEST_METRICS.items():
         for model, (mae, mase) in models.items():
-            has_intervals = model == "random_forest"
+            if gate_failed and series == T.TOTAL_SERIES and model == "published":
+                mae, mase = GATE_FAILED_TOTAL
+            has_intervals = model == "published"
             nan = float("nan")
             rows.append(
                 (
@@ -153,34 +194,35 @@ def _backtest() -> pd.DataFrame:
 
 
 def _backtest_predictions(end: date) -> pd.DataFrame:
+    """Folds 0 (warm-up) .. 3 of 30 days. ``published``: +70 / -50 (x the category's share) on
+    alternate days, so a fold's total is off by +300 x share; every candidate: +/- its
+    ``CANDIDATE_MAE`` on alternate days (so its MAE is exactly that)."""
     start = end - timedelta(days=HISTORY_DAYS - 1)
     rows = []
-    for fold in range(3):
-        origin_i = HISTORY_DAYS - 1 - 30 * (3 - fold)  # 119, 149, 179
+    for fold in range(4):
+        origin_i = HISTORY_DAYS - 1 - 30 * (4 - fold)  # 89, 119, 149, 179
         origin = start + timedelta(days=origin_i)
         for h in range(1, 31):
             i = origin_i + h
+            day = start + timedelta(days=i)
+            up = (i + fold) % 2 == 1
             for series in (T.TOTAL_SERIES, *CATEGORIES):
                 scale = 1.0 if series == T.TOTAL_SERIES else CATEGORY_SHARE[series]
                 actual = (
                     total_revenue(i) if series == T.TOTAL_SERIES else category_revenue(series, i)
                 )
-                naive = (
-                    total_revenue(i - 7) if series == T.TOTAL_SERIES
-                    else category_revenue(series, i - 7)
+                published = actual + (70.0 if up else -50.0) * scale
+                rows.append(
+                    (series, "published", fold, origin, day, h, actual, published,
+                     published - 120 * scale, published + 120 * scale,
+                     published - 190 * scale, published + 190 * scale)
                 )  # fmt: skip
-                model_f = actual + (70.0 if (i + fold) % 2 else -50.0) * scale
                 nan = float("nan")
-                day = start + timedelta(days=i)
-                rows.append(
-                    (series, "random_forest", fold, origin, day, h, actual, model_f,
-                     model_f - 120 * scale, model_f + 120 * scale,
-                     model_f - 190 * scale, model_f + 190 * scale)
-                )  # fmt: skip
-                rows.append(
-                    (series, "seasonal_naive_7", fold, origin, day, h, actual, naive,
-                     nan, nan, nan, nan)
-                )  # fmt: skip
+                for model, mae in CANDIDATE_MAE[series].items():
+                    f = actual + (mae if up else -mae)
+                    rows.append(
+                        (series, model, fold, origin, day, h, actual, f, nan, nan, nan, nan)
+                    )
     return pd.DataFrame(rows, columns=list(T.COLUMNS[T.BACKTEST_PREDICTIONS]))
 
 
@@ -201,7 +243,9 @@ def build_dashboard_db(
     *,
     end_date: date | None = None,
     created_at: datetime | None = None,
-    method: str = "random_forest",
+    method: str | Mapping[str, str] | None = None,
+    gate_failed: bool = False,
+    run_id: str = RUN_ID,
     skip_tables: Collection[str] = (),
     empty_tables: Collection[str] = (),
     drop_columns: Mapping[str, Sequence[str]] | None = None,
@@ -212,9 +256,14 @@ def build_dashboard_db(
     Args:
         end_date: last day of history (default: yesterday, UTC).
         created_at: the forecast's ``created_at`` (default: an hour ago, naive UTC).
-        method: the forecast's ``method`` (anything but ``random_forest`` is a fallback).
+        method: the forecast's ``method``: one for every series, or per series (default
+            :data:`METHODS`, or :data:`FALLBACK_METHOD` everywhere when ``gate_failed``).
+        gate_failed: the backtest's ``published`` row of the total does not beat
+            ``seasonal_naive_7`` (:data:`GATE_FAILED_TOTAL`): the fallback case.
+        run_id: the forecast's ``run_id``.
         skip_tables: tables not to create at all (a database from before that asset existed).
-        empty_tables: tables created with the contract's columns but no rows.
+        empty_tables: tables created with the contract's columns but no rows (an empty
+            ``backtest``: a history too short for one, also a fallback).
         drop_columns: per table, contract columns to leave out (a table from an older schema).
         forecast_only_series: extra series that have a forecast but no history.
     """
@@ -224,10 +273,17 @@ def build_dashboard_db(
         p.unlink(missing_ok=True)
     end = end_date or default_end_date()
     created = created_at or (datetime.now(UTC).replace(tzinfo=None) - timedelta(hours=1))
+    if method is None:
+        method = FALLBACK_METHOD if gate_failed else METHODS
+    methods = (
+        dict.fromkeys((T.TOTAL_SERIES, *CATEGORIES, *forecast_only_series), method)
+        if isinstance(method, str)
+        else method
+    )
     frames = {
         T.DAILY_SALES: _daily_sales(end),
-        T.SALES_FORECAST: _forecast(end, created, method, forecast_only_series),
-        T.BACKTEST: _backtest(),
+        T.SALES_FORECAST: _forecast(end, created, methods, forecast_only_series, run_id),
+        T.BACKTEST: _backtest(gate_failed),
         T.BACKTEST_PREDICTIONS: _backtest_predictions(end),
         T.FORECAST_ACCURACY: _forecast_accuracy(),
     }

@@ -66,10 +66,12 @@ def test_kpis_shown_match_hand_computed_values(known_db, monkeypatch):
     assert m["Forecast, next 30 days"] == ("$54,330", "+6.9%")
     assert m["Backtest error per day (MAE)"] == ("$80", "-20.0%")
     assert m["Backtest MASE"] == ("0.80", "-0.20")
-    assert m["Forecast method"][0] == "random_forest"
+    assert m["Forecast method"] == ("forest", "per-series choice")
     assert m["Data through"] == (f"{fx.default_end_date():%b %d, %Y}", "1 day ago")
     assert "80% range $49,005 – $59,655 (daily bounds summed)" in texts(at.caption)
-    assert not at.warning and not at.error
+    assert "Our forecast (published) over 3 folds · seasonal naive $100" in texts(at.caption)
+    assert "#### Total (all categories)" in texts(at.markdown)  # the cards say whose they are
+    assert not at.warning and not at.error  # no fallback banner: the gate passed
     assert at.title[0].value == "Sales forecast"
     # Lazy tabs: only the open one (the forecast chart) is built on the first run.
     assert at.session_state["view"] == "Forecast"
@@ -81,14 +83,72 @@ def test_model_quality_tab(known_db, monkeypatch):
     at.session_state["view"] = "Model quality"
     at.run()
     assert not at.exception
-    table = at.dataframe[0].value
-    assert len(table) == 9  # 3 series x 3 models
-    total = table[table["series"] == "total"].set_index("model")
-    assert total.loc["random_forest", "mase"] == 0.8
-    assert total.loc["random_forest", "relative_mae"] == pytest.approx(0.8)
+    table = at.dataframe[1].value
+    assert len(table) == 4 * 6  # total, 2 categories, pooled x published + 5 candidates
+    assert "__all__" not in set(table["series_label"])
+    assert "all series (pooled)" in set(table["series_label"])
+    total = table[table["series_label"] == "Total (all categories)"].set_index("model_label")
+    assert list(total.index) == [
+        "published (per-series choice)",
+        "forest",
+        "AutoETS",
+        "forest + AutoETS",
+        "seasonal naive",
+        "28-day mean",
+    ]
+    assert total.loc["published (per-series choice)", "mase"] == 0.8
+    assert total.loc["published (per-series choice)", "relative_mae"] == pytest.approx(0.8)
     m = metrics(at)
     assert m["MAE of published forecasts"][0] == "$81"  # mean of 50 + 2h over h = 1..30
     assert len(at.get("vega_lite_chart")) == 4  # MASE bars, MAE + coverage by horizon, backtest
+    # The backtest chart shows our forecast and the baseline by default, by readable names.
+    assert at.multiselect(key="pred_models").value == ["published", "seasonal_naive_7"]
+    assert "__all__" not in json.dumps(json.loads(at.get("vega_lite_chart")[0].proto.spec))
+
+
+def test_per_series_choice_table(known_db, monkeypatch):
+    at = run_app(known_db, monkeypatch)
+    at.session_state["view"] = "Model quality"
+    at.run()
+    choice = at.dataframe[0].value.set_index("series")
+    assert dict(choice["publishes"]) == {
+        "Total (all categories)": "forest",
+        "Electronics": "AutoETS",
+        "Home": "forest + AutoETS",
+    }
+    assert list(choice.columns) == [
+        "publishes", "forest", "AutoETS", "forest + AutoETS", "seasonal naive", "28-day mean"
+    ]  # fmt: skip
+    assert choice.loc["Electronics", "AutoETS"] == 40.0
+    # The chosen cell of each row is highlighted.
+    styles = at.dataframe[0].proto.arrow_data.styler.styles
+    # series, publishes, forest, AutoETS, forest + AutoETS: total -> forest, Electronics ->
+    # AutoETS, Home -> forest + AutoETS
+    (rule,) = [r for r in styles.split("}") if "background-color: #fde2d8" in r]
+    cells = sorted(c.strip().split("_", 2)[-1] for c in rule.split("{")[0].split(","))
+    assert cells == ["row0_col2", "row1_col3", "row2_col4"]
+    assert "Highlighted: what the series publishes" in texts(at.caption)
+
+
+def test_kpi_cards_follow_the_picked_category(known_db, monkeypatch):
+    at = run_app(known_db, monkeypatch)
+    at.selectbox(key="series").select("Home").run()
+    assert not at.exception
+    m = metrics(at)
+    # Home(i) = 400 + i + 30 WEEK[i % 7] for i = 180..209: 12000 + 5835 + 30 * 37 = 18945
+    assert m["Revenue, last 30 days"][0] == "$18,945"
+    assert m["Forecast, next 30 days"][0] == "$21,732"  # 40 % of 54,330
+    assert m["Backtest error per day (MAE)"] == ("$31", "-22.5%")
+    assert m["Backtest MASE"] == ("0.62", "-0.18")
+    assert m["Forecast method"] == ("forest + AutoETS", "per-series choice")
+    assert "#### Home" in texts(at.markdown)
+    assert (
+        "Published forecast of Home: forest + AutoETS (this series' choice on the backtest)."
+        in (texts(at.caption))
+    )
+    at.selectbox(key="series").select("Electronics").run()
+    assert metrics(at)["Forecast method"] == ("AutoETS", "per-series choice")
+    assert not at.warning  # a category's own method is no fallback
 
 
 def test_forecast_table_tab_and_csv(known_db, monkeypatch):
@@ -122,8 +182,6 @@ def test_series_selection_changes_the_chart_data(known_db, monkeypatch):
     assert home["actual"].dropna().iloc[-1] == fx.category_revenue("Home", last_i)
     assert home["forecast"].dropna().iloc[0] == pytest.approx(0.4 * fx.forecast_total(1))
     assert "Home: daily revenue and forecast" in texts(at.subheader)
-    # The headline KPIs stay on the total.
-    assert metrics(at)["Revenue, last 30 days"][0] == "$50,835"
 
 
 def test_history_range_selector(known_db, monkeypatch):
@@ -242,25 +300,82 @@ def test_stale_data_stale_forecast_and_fallback_warn(tmp_path, monkeypatch):
         tmp_path / "stale.duckdb",
         end_date=today - timedelta(days=10),
         created_at=datetime.now(UTC).replace(tzinfo=None) - timedelta(days=5),
-        method="seasonal_naive_7",
+        gate_failed=True,
     )
     at = run_app(db, monkeypatch)
     warning = texts(at.warning)
     assert "Sales data is stale" in warning and "10 days ago" in warning
     assert "The forecast is stale" in warning
-    assert "Fallback forecast" in warning and "`seasonal_naive_7`" in warning
-    assert metrics(at)["Forecast method"] == ("seasonal_naive_7", "fallback")
+    assert "Fallback forecast" in warning and "**seasonal naive**" in warning
+    assert "1.050, is not below seasonal naive's 1.000" in warning
+    m = metrics(at)
+    assert m["Forecast method"] == ("seasonal naive", "fallback")
+    assert m["Backtest MASE"] == ("1.05", "+0.05")
+
+
+def test_fallback_only_when_the_gate_failed(tmp_path, monkeypatch):
+    # Every series publishing a baseline by its own choice, with the gate passed: no fallback.
+    db = fx.build_dashboard_db(tmp_path / "chosen.duckdb", method="seasonal_naive_7")
+    at = run_app(db, monkeypatch)
+    assert "Fallback" not in texts(at.warning)
+    assert metrics(at)["Forecast method"] == ("seasonal naive", "per-series choice")
+    # No backtest (a history too short for one): the fallback, whatever the method says.
+    db = fx.build_dashboard_db(tmp_path / "short.duckdb", empty_tables=[T.BACKTEST])
+    at = run_app(db, monkeypatch)
+    warning = texts(at.warning)
+    assert "Fallback forecast" in warning and "too short for a backtest" in warning
+    assert metrics(at)["Forecast method"][1] == "fallback"
+    # No backtest table at all (an older database): unknown, no banner.
+    db = fx.build_dashboard_db(tmp_path / "old.duckdb", skip_tables=[T.BACKTEST])
+    at = run_app(db, monkeypatch)
+    assert "Fallback" not in texts(at.warning)
 
 
 def test_new_materialization_shows_up_on_rerun(tmp_path, monkeypatch):
     db = fx.build_dashboard_db(tmp_path / "sales.duckdb")
     at = run_app(db, monkeypatch)
-    assert metrics(at)["Forecast method"][0] == "random_forest"
+    assert metrics(at)["Forecast method"][0] == "forest"
     time.sleep(0.01)
-    fx.build_dashboard_db(db, method="seasonal_naive_7")  # a new materialization
+    fx.build_dashboard_db(db, gate_failed=True)  # a new materialization
     at.run()
     assert not at.exception
-    assert metrics(at)["Forecast method"][0] == "seasonal_naive_7"
+    assert metrics(at)["Forecast method"][0] == "seasonal naive"
+    assert not texts(at.info)  # the page shows the new forecast: nothing to announce
+
+
+def _notice_script(db: str, shown_version: str, shown_stamp: str | None) -> None:
+    """The page's new-forecast fragment on its own, as it runs on a timer in a page left open."""
+    from dashboard import app
+
+    app.new_forecast_notice(db, shown_version, shown_stamp)
+
+
+def test_page_left_open_notices_a_new_forecast(tmp_path):
+    created = datetime.now(UTC).replace(tzinfo=None) - timedelta(hours=1)
+    db = fx.build_dashboard_db(tmp_path / "sales.duckdb", created_at=created)
+    shown_version = data.data_version(db)
+    shown_stamp = data.read_forecast_stamp(db)
+
+    def notice(version: str, stamp: str | None) -> AppTest:
+        at = AppTest.from_function(
+            _notice_script, args=(str(db), version, stamp), default_timeout=30
+        )
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        return at
+
+    assert not notice(shown_version, shown_stamp).info  # nothing new
+    time.sleep(0.01)
+    fx.build_dashboard_db(db, created_at=created, method="ets")  # same forecast, rewritten
+    assert not notice(shown_version, shown_stamp).info  # the file changed, the forecast did not
+    time.sleep(0.01)
+    fx.build_dashboard_db(db, run_id="run-0002")  # a new run published
+    at = notice(shown_version, shown_stamp)
+    assert "New forecast available — reload" in texts(at.info)
+    assert "run `run-0002`" in texts(at.info)
+    assert at.button(key="reload_new_forecast").label == "Reload"
+    with fx.hold_write_lock(db):  # a run is writing: no read, no notice, no error
+        assert not notice("another-version", shown_stamp).info
 
 
 def test_not_a_duckdb_file(tmp_path, monkeypatch):

@@ -34,10 +34,14 @@ def test_load_reads_every_table_of_the_contract(known):
     assert set(known.daily_sales.columns) == set(T.COLUMNS[T.DAILY_SALES])
     assert known.daily_sales["date"].dtype == "datetime64[ns]"
     assert set(known.backtest["model"]) == {
+        "published",
         "random_forest",
+        "ets",
+        "combination",
         "seasonal_naive_7",
         "moving_average_28",
     }
+    assert set(known.backtest_predictions["fold"]) == {0, 1, 2, 3}
 
 
 def test_headline_kpis_match_hand_computed_values(known):
@@ -95,8 +99,8 @@ def test_headline_without_forecast_or_history():
     assert head.range80_summed is None
 
 
-def test_backtest_accuracy_of_model_vs_seasonal_naive(known):
-    acc = data.backtest_accuracy(known.backtest)
+def test_backtest_accuracy_of_published_vs_seasonal_naive(known):
+    acc = data.backtest_accuracy(known.backtest)  # the `published` row, not a candidate's
     assert (acc.model_mae, acc.model_mase) == (fx.EXPECTED_MODEL_MAE, fx.EXPECTED_MODEL_MASE)
     assert (acc.baseline_mae, acc.baseline_mase) == (
         fx.EXPECTED_BASELINE_MAE,
@@ -106,25 +110,49 @@ def test_backtest_accuracy_of_model_vs_seasonal_naive(known):
     assert acc.folds == 3
     assert data.backtest_accuracy(known.backtest, model="no_such_model") is None
     assert data.backtest_accuracy(None) is None
+    home = data.backtest_accuracy(known.backtest, "Home")
+    assert home.model_mae == fx.EXPECTED_HOME_MODEL_MAE
+    assert home.mae_change_pct == pytest.approx(fx.EXPECTED_HOME_MAE_CHANGE_PCT)
 
 
-def test_backtest_table_has_relative_mae_and_model_first(known):
+def test_backtest_table_has_relative_mae_labels_and_published_first(known):
     table = data.backtest_table(known.backtest)
-    assert list(table["series"].unique()) == ["total", "Electronics", "Home"]
+    assert list(table["series"].unique()) == ["total", "Electronics", "Home", "__all__"]
+    assert list(table["series_label"].unique()) == [
+        "Total (all categories)",
+        "Electronics",
+        "Home",
+        "all series (pooled)",
+    ]
     total = table[table["series"] == "total"]
-    assert list(total["model"]) == ["random_forest", "seasonal_naive_7", "moving_average_28"]
-    assert list(total["relative_mae"]) == pytest.approx([0.8, 1.0, 1.2])
+    assert list(total["model"]) == [
+        "published",
+        "random_forest",
+        "ets",
+        "combination",
+        "seasonal_naive_7",
+        "moving_average_28",
+    ]
+    assert list(total["model_label"]) == [
+        "published (per-series choice)",
+        "forest",
+        "AutoETS",
+        "forest + AutoETS",
+        "seasonal naive",
+        "28-day mean",
+    ]
+    assert list(total["relative_mae"]) == pytest.approx([0.8, 0.75, 0.9, 0.82, 1.0, 1.2])
 
 
-def test_backtest_window_error(known):
+def test_backtest_window_error_scores_published_on_folds_from_1(known):
     err, folds = data.backtest_window_error(known.backtest_predictions)
     # Each fold: 15 days +70, 15 days -50 -> the fold total is off by +300.
     sums = (
-        known.backtest_predictions.query("series == 'total' and model == 'random_forest'")
+        known.backtest_predictions.query("series == 'total' and model == 'published' and fold > 0")
         .groupby("fold")["actual"]
         .sum()
     )
-    assert folds == 3
+    assert folds == 3  # the warm-up fold 0 is not scored
     assert err == pytest.approx((300 / sums).mean() * 100)
 
 
@@ -151,11 +179,88 @@ def test_freshness_and_stale_thresholds(known):
     assert stale.forecast_stale
 
 
-def test_methods_and_fallback(known):
-    assert data.forecast_methods(known.sales_forecast) == ["random_forest"]
-    assert not data.is_fallback(["random_forest"])
-    assert data.is_fallback(["seasonal_naive_7"])
+def test_methods_per_series(known):
+    assert data.forecast_methods(known.sales_forecast) == ["random_forest", "ets", "combination"]
+    assert data.forecast_methods(known.sales_forecast, "Home") == ["combination"]
+    assert data.series_methods(known.sales_forecast) == fx.METHODS
     assert data.forecast_methods(None) == []
+
+
+def test_gate_passes_although_series_publish_different_methods(known):
+    gate = data.gate_status(known.backtest)
+    assert gate.passed and not gate.fallback and not gate.no_backtest
+    assert (gate.series, gate.published_mase, gate.baseline_mase) == ("total", 0.8, 1.0)
+    assert "0.800, is below seasonal naive's 1.000" in gate.reason()
+
+
+def test_gate_fails_when_published_does_not_beat_seasonal_naive(tmp_path):
+    db = fx.build_dashboard_db(tmp_path / "failed.duckdb", gate_failed=True)
+    loaded = data.load_dashboard_data(db)
+    gate = data.gate_status(loaded.backtest)
+    assert gate.fallback and gate.published_mase == 1.05
+    assert "is not below" in gate.reason()
+    assert data.forecast_methods(loaded.sales_forecast) == ["seasonal_naive_7"]
+
+
+def test_a_baseline_chosen_by_one_series_is_no_fallback():
+    """A series may choose a baseline on its backtest: that is the choice, not the fallback."""
+    backtest = pd.DataFrame(
+        {"series": ["total", "total", "Home", "Home"],
+         "model": ["published", "seasonal_naive_7", "published", "seasonal_naive_7"],
+         "mase": [0.9, 1.0, 1.3, 1.2]}
+    )  # fmt: skip
+    assert data.gate_status(backtest).passed  # judged on the total only
+
+
+def test_gate_without_total_uses_the_pooled_row_and_empty_backtest_is_fallback():
+    pooled = pd.DataFrame(
+        {"series": ["__all__", "__all__"], "model": ["published", "seasonal_naive_7"],
+         "mase": [1.1, 1.0]}
+    )  # fmt: skip
+    gate = data.gate_status(pooled)
+    assert gate.series == "__all__" and gate.fallback
+    assert "all series" in gate.reason()
+    empty = data.gate_status(pooled.iloc[0:0])
+    assert empty.fallback and empty.no_backtest and "too short" in empty.reason()
+    assert data.gate_status(None) is None  # no table: unknown, not a fallback
+    no_published = data.gate_status(pooled[pooled["model"] != "published"])
+    assert no_published.fallback  # nothing to judge: the platform publishes the baseline
+
+
+def test_candidate_mae_marks_each_series_choice(known):
+    table = data.candidate_mae(known.backtest_predictions, known.sales_forecast)
+    assert list(table["series"]) == ["total", "Electronics", "Home"]
+    assert list(table.columns) == ["series", "publishes", *fx.CANDIDATE_MAE["total"]]
+    for _, row in table.iterrows():
+        expected = fx.CANDIDATE_MAE[row["series"]]
+        assert row[list(expected)].tolist() == pytest.approx(list(expected.values()))
+        # The published method is the candidate with the lowest MAE.
+        assert row["publishes"] == min(expected, key=expected.get) == fx.METHODS[row["series"]]
+    assert data.candidate_mae(None).empty
+
+
+def test_labels():
+    assert data.model_label("published") == "published (per-series choice)"
+    assert data.model_label("random_forest") == "forest"
+    assert data.model_label("ets") == "AutoETS"
+    assert data.model_label("combination") == "forest + AutoETS"
+    assert data.model_label("seasonal_naive_7") == "seasonal naive"
+    assert data.model_label("moving_average_28") == "28-day mean"
+    assert data.model_label("something_new") == "something_new"
+    assert data.series_label("__all__") == "all series (pooled)"
+
+
+def test_forecast_stamp_read_back_changes_with_a_new_run(tmp_path):
+    db = fx.build_dashboard_db(tmp_path / "stamp.duckdb")
+    loaded = data.load_dashboard_data(db)
+    stamp = data.forecast_stamp(loaded.sales_forecast)
+    assert stamp.startswith(f"{fx.RUN_ID}@")
+    assert data.read_forecast_stamp(db) == stamp
+    fx.build_dashboard_db(db, run_id="run-0002")
+    assert data.read_forecast_stamp(db).startswith("run-0002@")
+    assert data.forecast_stamp(None) is None
+    fx.build_dashboard_db(db, empty_tables=[T.SALES_FORECAST])
+    assert data.read_forecast_stamp(db) is None
 
 
 def test_series_options_total_first(known):
@@ -240,7 +345,7 @@ def test_data_version_changes_with_every_write(tmp_path):
     data.load_dashboard_data(db)  # reading does not change the version
     assert data.data_version(db) == v1
     time.sleep(0.01)
-    fx.build_dashboard_db(db, method="seasonal_naive_7")
+    fx.build_dashboard_db(db, gate_failed=True)
     assert data.data_version(db) != v1
 
 
