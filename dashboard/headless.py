@@ -93,8 +93,9 @@ def serve_dashboard(
         "--server.port", str(port),
         "--server.fileWatcherType", "none",
         "--browser.gatherUsageStats", "false",
-        "--client.toolbarMode", "minimal",
     ]  # fmt: skip
+    # No --client.* flags: the repository's .streamlit/config.toml (read from the working
+    # directory, the repository root) sets them as for `make dashboard`.
     env = {**os.environ, "SALES_DUCKDB_PATH": str(database)}
     with log_path.open("wb") as log:
         proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
