@@ -50,7 +50,7 @@ MODEL_LABELS = {
     PUBLISHED: "published (per-series choice)",
     "random_forest": "forest",
     "ets": "AutoETS",
-    "combination": "forest + AutoETS",
+    "weekday_level": "level x weekday profile",
     BASELINE: "seasonal naive",
     "moving_average_28": "28-day mean",
     "oracle": "oracle (expected demand)",
@@ -58,7 +58,13 @@ MODEL_LABELS = {
 """Readable names of the ``backtest.model`` / ``sales_forecast.method`` values, in display order:
 the published forecast, the candidates each series chooses from, then the synthetic shop's oracle.
 Unknown names are shown as they are."""
-CANDIDATES = ("random_forest", "ets", "combination", BASELINE, "moving_average_28")
+CANDIDATES = (
+    "random_forest",
+    "ets",
+    "weekday_level",
+    BASELINE,
+    "moving_average_28",
+)
 """The methods a series can publish (``sales_forecast.method``)."""
 BASELINE_LABEL = MODEL_LABELS[BASELINE]
 

@@ -92,7 +92,7 @@ def test_model_quality_tab(known_db, monkeypatch):
         "published (per-series choice)",
         "forest",
         "AutoETS",
-        "forest + AutoETS",
+        "level x weekday profile",
         "seasonal naive",
         "28-day mean",
     ]
@@ -114,16 +114,16 @@ def test_per_series_choice_table(known_db, monkeypatch):
     assert dict(choice["publishes"]) == {
         "Total (all categories)": "forest",
         "Electronics": "AutoETS",
-        "Home": "forest + AutoETS",
+        "Home": "level x weekday profile",
     }
     assert list(choice.columns) == [
-        "publishes", "forest", "AutoETS", "forest + AutoETS", "seasonal naive", "28-day mean"
+        "publishes", "forest", "AutoETS", "level x weekday profile", "seasonal naive", "28-day mean"
     ]  # fmt: skip
     assert choice.loc["Electronics", "AutoETS"] == 40.0
     # The chosen cell of each row is highlighted.
     styles = at.dataframe[0].proto.arrow_data.styler.styles
-    # series, publishes, forest, AutoETS, forest + AutoETS: total -> forest, Electronics ->
-    # AutoETS, Home -> forest + AutoETS
+    # series, publishes, forest, AutoETS, level x weekday profile: total -> forest, Electronics ->
+    # AutoETS, Home -> level x weekday profile
     (rule,) = [r for r in styles.split("}") if "background-color: #fde2d8" in r]
     cells = sorted(c.strip().split("_", 2)[-1] for c in rule.split("{")[0].split(","))
     assert cells == ["row0_col2", "row1_col3", "row2_col4"]
@@ -140,10 +140,10 @@ def test_kpi_cards_follow_the_picked_category(known_db, monkeypatch):
     assert m["Forecast, next 30 days"][0] == "$21,732"  # 40 % of 54,330
     assert m["Backtest error per day (MAE)"] == ("$31", "-22.5%")
     assert m["Backtest MASE"] == ("0.62", "-0.18")
-    assert m["Forecast method"] == ("forest + AutoETS", "per-series choice")
+    assert m["Forecast method"] == ("level x weekday profile", "per-series choice")
     assert "#### Home" in texts(at.markdown)
     assert (
-        "Published forecast of Home: forest + AutoETS (this series' choice on the backtest)."
+        "Published forecast of Home: level x weekday profile (this series' choice on the backtest)."
         in (texts(at.caption))
     )
     at.selectbox(key="series").select("Electronics").run()

@@ -96,7 +96,7 @@ def test_dashboard_renders_in_chromium(dashboard_url):
             page.locator("svg text", has_text="all series (pooled)").wait_for(timeout=30_000)
             main = page.locator('[data-testid="stMain"]').inner_text()
             assert "__all__" not in main
-            assert "forest + AutoETS" in main and "AutoETS" in main
+            assert "level x weekday profile" in main and "AutoETS" in main
             assert page.locator('[data-testid="stException"]').count() == 0
         finally:
             browser.close()

@@ -37,7 +37,7 @@ def test_load_reads_every_table_of_the_contract(known):
         "published",
         "random_forest",
         "ets",
-        "combination",
+        "weekday_level",
         "seasonal_naive_7",
         "moving_average_28",
     }
@@ -129,7 +129,7 @@ def test_backtest_table_has_relative_mae_labels_and_published_first(known):
         "published",
         "random_forest",
         "ets",
-        "combination",
+        "weekday_level",
         "seasonal_naive_7",
         "moving_average_28",
     ]
@@ -137,7 +137,7 @@ def test_backtest_table_has_relative_mae_labels_and_published_first(known):
         "published (per-series choice)",
         "forest",
         "AutoETS",
-        "forest + AutoETS",
+        "level x weekday profile",
         "seasonal naive",
         "28-day mean",
     ]
@@ -180,8 +180,8 @@ def test_freshness_and_stale_thresholds(known):
 
 
 def test_methods_per_series(known):
-    assert data.forecast_methods(known.sales_forecast) == ["random_forest", "ets", "combination"]
-    assert data.forecast_methods(known.sales_forecast, "Home") == ["combination"]
+    assert data.forecast_methods(known.sales_forecast) == ["random_forest", "ets", "weekday_level"]
+    assert data.forecast_methods(known.sales_forecast, "Home") == ["weekday_level"]
     assert data.series_methods(known.sales_forecast) == fx.METHODS
     assert data.forecast_methods(None) == []
 
@@ -243,7 +243,7 @@ def test_labels():
     assert data.model_label("published") == "published (per-series choice)"
     assert data.model_label("random_forest") == "forest"
     assert data.model_label("ets") == "AutoETS"
-    assert data.model_label("combination") == "forest + AutoETS"
+    assert data.model_label("weekday_level") == "level x weekday profile"
     assert data.model_label("seasonal_naive_7") == "seasonal naive"
     assert data.model_label("moving_average_28") == "28-day mean"
     assert data.model_label("something_new") == "something_new"

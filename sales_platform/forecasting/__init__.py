@@ -115,9 +115,9 @@ from sales_platform.forecasting.publish import forecast_to_publish
 from sales_platform.forecasting.reconciliation import reconcile
 from sales_platform.forecasting.selection import (
     CANDIDATES,
-    COMBINATION,
     DEFAULT_METHOD,
     PUBLISHED,
+    WEEKDAY_LEVEL,
     choose_methods,
     published_forecast,
     selection_table,
@@ -128,7 +128,6 @@ __all__ = [
     "ALL_SERIES",
     "BASELINES",
     "CANDIDATES",
-    "COMBINATION",
     "DEFAULT_METHOD",
     "ETS",
     "PUBLISHED",
@@ -138,6 +137,7 @@ __all__ = [
     "ORACLE",
     "SEASONAL_NAIVE_7",
     "TRUSTED_TYPES",
+    "WEEKDAY_LEVEL",
     "BacktestResult",
     "FeatureConfig",
     "FittedForecaster",

@@ -28,6 +28,8 @@ from sklearn.ensemble import RandomForestRegressor
 
 from sales_platform.forecasting.config import ForecastConfig
 from sales_platform.forecasting.features import (
+    BASE_FLOOR_SHARE,
+    LEVEL_FLOOR,
     RATIO_CAP,
     YEAR,
     NotEnoughHistory,
@@ -269,6 +271,26 @@ def predict_panel(
         z = _predict(model.estimator, X.astype(np.float32))
         return inverse_target(z, level, config.target_transform).reshape(horizon, n_series)
     return _recursive(model, config, panel, horizon, promotions)
+
+
+def weekday_level_values(
+    config: ForecastConfig,
+    panel: Panel,
+    horizon: int,
+    promotions: pd.DataFrame | None = None,
+) -> np.ndarray:
+    """The forest's base as a forecast ``[horizon, n_series]``: the clean level at the last day
+    times each target day's weekday profile (what the forest predicts with a ratio of 1)."""
+    n = len(panel.dates)
+    keep = min(n, 7 * config.profile_weeks + config.level_window + 8)
+    cal_names, cal, promo = _known_ahead(panel, n - keep, 0, config.country, promotions)
+    state = state_arrays(panel.values[n - keep :], config, event_days(cal_names, cal, promo))
+    level = np.maximum(np.nan_to_num(state["level"][-1], nan=LEVEL_FLOOR), LEVEL_FLOOR)
+    if config.profile_weeks == 0:
+        return np.tile(level, (horizon, 1))
+    profile = state["weekday_profile"][-1]  # [S, 7]: offset c is the weekday of day n + c
+    steps = np.arange(horizon) % 7
+    return np.maximum(level * profile[:, steps].T, BASE_FLOOR_SHARE * level)
 
 
 def _recursive(
