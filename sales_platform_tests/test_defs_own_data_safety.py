@@ -20,6 +20,7 @@ import pytest
 from sales_platform import summary, tables
 from sales_platform.defs.raw import customers, orders, products
 from sales_platform.defs.sales import daily_sales
+from sales_platform.defs.settings import HistoryWindow, file_source_window_from_env
 from sales_platform_tests.test_defs_assets import resources
 
 FIXTURES = Path(__file__).parent / "fixtures" / "orders_files"
@@ -193,3 +194,28 @@ def test_lines_outside_the_history_are_a_warning_in_metadata_and_summary(tmp_pat
     assert metadata["lines_outside_history"].value == 2
     assert metadata["outside_history_first_day"].value == "2025-11-02"
     assert "WARNING: 2 order line(s) from 2025-11-02 to 2026-01-05" in "\n".join(warning)
+
+
+@pytest.mark.parametrize(
+    ("source", "start_env", "window"),
+    [
+        # One export: its first to last order date.
+        (FIXTURES / "formats" / "us_thousands.csv", "", (date(2025, 1, 1), date(2025, 1, 2))),
+        (
+            FIXTURES / "formats" / "us_thousands.csv",
+            "2024-12-01",
+            (date(2024, 12, 1), date(2025, 1, 2)),
+        ),
+        # Dated daily files are a feed: open up to yesterday, so each new day is a partition.
+        (FIXTURES / "good", "", (date(2025, 1, 1), date(2026, 11, 27))),
+    ],
+)
+def test_a_file_source_history_is_the_data_s_own_window(monkeypatch, source, start_env, window):
+    monkeypatch.setenv("SALES_SOURCE", "file")
+    monkeypatch.setenv("SALES_SOURCE_PATH", str(source))
+    monkeypatch.setenv("SALES_HISTORY_START", start_env)
+    monkeypatch.setenv("SALES_HISTORY_END", "")
+    found = HistoryWindow.from_env(
+        today=date(2026, 11, 28), data_window=file_source_window_from_env
+    )
+    assert (found.start, found.last_day(today=date(2026, 11, 28))) == window

@@ -65,10 +65,11 @@ class HistoryWindow:
     def from_env(
         cls,
         today: date | None = None,
-        data_window: Callable[[], tuple[date, date] | None] | None = None,
+        data_window: Callable[[], tuple[date, date | None] | None] | None = None,
     ) -> HistoryWindow:
         """SALES_HISTORY_START/END; what they leave unset comes from `data_window` (a file
-        source's first and last order date), else the last two years up to yesterday."""
+        source's first and last order date, the last None for "up to yesterday"), else the last
+        two years up to yesterday."""
         today = today or utc_today()
         end = _parse_date("SALES_HISTORY_END")
         start = _parse_date("SALES_HISTORY_START")
@@ -89,13 +90,18 @@ class HistoryWindow:
         return self.end or (today or utc_today()) - timedelta(days=1)
 
 
-def file_source_window_from_env() -> tuple[date, date] | None:
-    """First and last order date of the file source the environment names (None otherwise)."""
-    if os.environ.get("SALES_SOURCE") != "file" or not os.environ.get("SALES_SOURCE_PATH"):
+def file_source_window_from_env() -> tuple[date, date | None] | None:
+    """First and last order date of the file source the environment names (None otherwise).
+
+    A source of dated daily files is a feed that keeps growing: its history stays open up to
+    yesterday, so that the schedule and the sensor see each new day."""
+    path = os.environ.get("SALES_SOURCE_PATH", "")
+    if os.environ.get("SALES_SOURCE") != "file" or not path:
         return None
-    return sources.data_window(
-        os.environ["SALES_SOURCE_PATH"], os.environ.get("SALES_SOURCE_MAPPING") or None
-    )
+    window = sources.data_window(path, os.environ.get("SALES_SOURCE_MAPPING") or None)
+    if window and sources.list_source_days(path):
+        return window[0], None
+    return window
 
 
 class ShopSettings(dg.ConfigurableResource):
