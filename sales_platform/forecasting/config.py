@@ -2,9 +2,8 @@
 
 One frozen dataclass, :class:`ForecastConfig`, holds every knob; :data:`FeatureConfig` is the same
 class under the name the feature step uses. How the defaults were chosen is documented in the
-package docstring (:mod:`sales_platform.forecasting`): by rolling-origin backtests on development
-data sets (synthetic shops with seeds 7 and 11 and other end dates), never on the benchmark's own
-data (seed 42).
+package docstring (:mod:`sales_platform.forecasting`) and the README: by rolling-origin backtests
+averaged over the development data sets, never one set alone.
 """
 
 from __future__ import annotations
@@ -25,8 +24,9 @@ class ForecastConfig:
       - ``lags``: revenue lags in days; ``windows``: rolling mean / std windows over the days
         *before* a day; ``use_lags``: whether the model sees the lags (the table always has them).
       - ``level_window`` / ``clean_level``: the *level* is the mean of the last ``level_window``
-        days, skipping known event days (promotions, holidays, Black Friday week, Christmas to
-        New Year) when ``clean_level``, so that a promotion does not inflate the next weeks.
+        days; with ``clean_level``, of the last ``level_window`` days that were not event days
+        (promotions, holidays, Black Friday weeks, Christmas), so that a promotion does not
+        inflate the next weeks.
       - ``profile_weeks``: the weekday profile of each series over that many weeks (event days
         skipped), ``0`` to disable.
       - ``seasonal_lags``: most recent same-weekday values of the target day (useful for
