@@ -454,9 +454,9 @@ def print_file_targets(r: dict, superstore: bool) -> None:
 # ------------------------------------------------------------------------------------- main
 
 
-def run_synthetic(args) -> int:
-    sets = [(seed, end) for seed in SYNTHETIC_SEEDS for end in SYNTHETIC_ENDS][: args.sets]
-    rows = []
+def synthetic_sets(count: int):
+    """The first ``count`` development sets: (name, daily sales, promotions, oracle)."""
+    sets = [(seed, end) for seed in SYNTHETIC_SEEDS for end in SYNTHETIC_ENDS][:count]
     for seed, end in sets:
         name = f"seed {seed} to {end}"
         shop = synthetic.ShopConfig(seed=seed)
@@ -464,8 +464,11 @@ def run_synthetic(args) -> int:
         log(f"{name}: generating")
         daily = synthetic_daily_sales(start, end, shop)
         oracle = synthetic.expected_demand(start, end, shop)
-        promotions = synthetic_promotions(start, end, shop)
-        rows.append(evaluate(name, daily, promotions, oracle, args))
+        yield name, daily, synthetic_promotions(start, end, shop), oracle
+
+
+def run_synthetic(args) -> int:
+    rows = [evaluate(*data_set, args) for data_set in synthetic_sets(args.sets)]
     print_synthetic_summary(rows)
     return 0
 

@@ -1,0 +1,97 @@
+"""How the published candidates were chosen: the choice replayed with other candidate sets.
+
+    python benchmarks/candidate_study.py            # 10 synthetic sets + Superstore (if present)
+    python benchmarks/candidate_study.py --sets 2   # a quick check
+
+For every development set (the forecast benchmark's: synthetic seeds 1-5 x two end dates, and the
+Superstore export) it runs the platform's backtest once, then replays the per-series choice on the
+``total`` with other candidate sets: fold k publishes the candidate with the lowest MAE on the
+folds before it, exactly as ``run_backtest``'s ``published`` rows do. The mean of the forest and
+AutoETS (``forest+ets``) is rebuilt from the two candidates' rows. Printed: MAE relative to
+SeasonalNaive(7) on the scored folds, per set and the mean over sets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from forecast_benchmark import SUPERSTORE, file_daily_sales, synthetic_sets  # noqa: E402
+
+from sales_platform.forecasting import run_backtest  # noqa: E402
+from sales_platform.tables import TOTAL_SERIES  # noqa: E402
+
+BASELINES = ["seasonal_naive_7", "moving_average_28"]
+CANDIDATE_SETS = {
+    "platform: forest, ets, weekday_level, baselines": [
+        "random_forest",
+        "ets",
+        "weekday_level",
+        *BASELINES,
+    ],
+    "with forest+ets": ["random_forest", "ets", "weekday_level", "forest+ets", *BASELINES],
+    "forest, ets, forest+ets, baselines": ["random_forest", "ets", "forest+ets", *BASELINES],
+    "forest, ets, baselines": ["random_forest", "ets", *BASELINES],
+}
+
+
+def total_forecasts(predictions: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
+    """Forecasts of the total per (fold, horizon) x model, and the actuals."""
+    rows = predictions[predictions["series"] == TOTAL_SERIES]
+    wide = rows.pivot_table(index=["fold", "horizon"], columns="model", values="forecast")
+    wide["forest+ets"] = (wide["random_forest"] + wide["ets"]) / 2
+    actual = rows[rows["model"] == "seasonal_naive_7"].set_index(["fold", "horizon"])["actual"]
+    return wide, actual.reindex(wide.index)
+
+
+def replay_choice(wide: pd.DataFrame, actual: pd.Series, candidates: list[str]) -> pd.Series:
+    """Fold k publishes the candidate with the lowest MAE on folds before k (fold 0: none)."""
+    folds = wide.index.get_level_values("fold")
+    published = pd.Series(np.nan, index=wide.index)
+    for k in sorted(set(folds) - {0}):
+        before = folds < k
+        mae = {c: float((actual[before] - wide.loc[before, c]).abs().mean()) for c in candidates}
+        published[folds == k] = wide.loc[folds == k, min(candidates, key=mae.get)]
+    return published
+
+
+def relative_mae(wide: pd.DataFrame, actual: pd.Series, forecast: pd.Series) -> float:
+    scored = wide.index.get_level_values("fold") > 0
+    naive = (actual[scored] - wide.loc[scored, "seasonal_naive_7"]).abs().mean()
+    return float((actual[scored] - forecast[scored]).abs().mean() / naive)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sets", type=int, default=10, help="synthetic sets to run (<= 10)")
+    args = parser.parse_args(argv)
+    data = [(name, daily, promos) for name, daily, promos, _oracle in synthetic_sets(args.sets)]
+    if SUPERSTORE.exists():
+        data.append(("superstore", file_daily_sales(SUPERSTORE, None)[0], None))
+    scores: dict[str, dict[str, float]] = {}
+    for name, daily, promos in data:
+        print(f"backtest: {name}", file=sys.stderr, flush=True)
+        wide, actual = total_forecasts(run_backtest(daily, promotions=promos).predictions)
+        scores[name] = {
+            label: relative_mae(wide, actual, replay_choice(wide, actual, candidates))
+            for label, candidates in CANDIDATE_SETS.items()
+        }
+        for single in ("random_forest", "ets", "weekday_level", "forest+ets"):
+            scores[name][f"{single} alone"] = relative_mae(wide, actual, wide[single])
+    table = pd.DataFrame(scores)
+    table["mean"] = table.mean(axis=1)
+    pd.set_option("display.width", 250)
+    print("MAE on the total / SeasonalNaive(7)'s, scored folds, choice replayed per fold")
+    print(table.round(3).to_string())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
