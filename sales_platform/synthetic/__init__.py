@@ -7,13 +7,14 @@ the same whenever and in whichever range they are generated.
 - :func:`generate_products` / :func:`generate_customers`: the ``products`` and ``customers`` tables.
 - :func:`generate_orders`: order lines of a date range (vectorized per day).
 - :func:`expected_demand`: the expected revenue per day and series, the oracle of a forecast.
+- :func:`expected_product_units`: the expected units per day and product, the product oracle.
 - :func:`promotions`: the shop's promotion plan (one row per event), published as a real shop's.
 """
 
 from sales_platform.synthetic.catalog import generate_products
 from sales_platform.synthetic.config import CATEGORIES, ShopConfig
 from sales_platform.synthetic.customers import generate_customers
-from sales_platform.synthetic.demand import expected_demand
+from sales_platform.synthetic.demand import expected_demand, expected_product_units
 from sales_platform.synthetic.orders import generate_orders
 from sales_platform.synthetic.promotions import promotions
 
@@ -21,6 +22,7 @@ __all__ = [
     "CATEGORIES",
     "ShopConfig",
     "expected_demand",
+    "expected_product_units",
     "generate_customers",
     "generate_orders",
     "generate_products",

@@ -199,3 +199,29 @@ def expected_demand(start: dt.date, end: dt.date, config: ShopConfig | None = No
             "expected_revenue": values.reshape(-1).astype(np.float64),
         }
     )
+
+
+def expected_product_units(
+    start: dt.date, end: dt.date, config: ShopConfig | None = None
+) -> pd.DataFrame:
+    """The ground truth per product: expected units per day (``start`` .. ``end`` inclusive).
+
+    Columns ``date`` (datetime64[ns]), ``product_id`` and ``expected_units`` (float64), ordered by
+    product, then date. A product's expected lines are its share of its category's expected lines
+    (the day shocks have mean one), times the mean quantity of a line in its category; summed over
+    a category's products they give that category's expected units. The forecaster never sees it:
+    only the benchmark and the ``expected_product_demand`` asset use it, as the oracle.
+    """
+    config = config or ShopConfig()
+    plan = day_plan(start, end, config)
+    cat = catalog(config)
+    units_per_line = (1.0 + QUANTITY_EXTRA) * plan.lines  # [n_days, n_categories]
+    values = units_per_line[:, cat.category].T * cat.share_in_category[:, None]
+    n_days = len(plan.days)
+    return pd.DataFrame(
+        {
+            "date": np.tile(plan.days.values.astype("datetime64[ns]"), len(cat.product_id)),
+            "product_id": np.repeat(cat.product_id, n_days),
+            "expected_units": values.reshape(-1).astype(np.float64),
+        }
+    )

@@ -64,7 +64,9 @@ class ProductPanel:
         revenue = np.nan_to_num(self.revenue)
         recent_units = units[:, -PRICE_DAYS:].sum(axis=1)
         recent = np.divide(
-            revenue[:, -PRICE_DAYS:].sum(axis=1), recent_units, where=recent_units > 0,
+            revenue[:, -PRICE_DAYS:].sum(axis=1),
+            recent_units,
+            where=recent_units > 0,
             out=np.zeros(len(units)),
         )
         total_units = units.sum(axis=1)
