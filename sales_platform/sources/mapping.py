@@ -225,12 +225,14 @@ class ColumnMapping:
             value = _parse_text(value)
         if not isinstance(value, Mapping):
             raise SourceError(
-                f"column mapping must be a mapping of field -> column name, got {type(value)}"
+                "the column mapping (SALES_SOURCE_MAPPING) must be a mapping of field -> "
+                f"column name, got {type(value)}"
             )
         unknown = sorted(set(value) - set(FIELDS) - set(_OPTIONS))
         if unknown:
             raise SourceError(
-                f"column mapping has unknown key(s) {unknown}; the keys are the fields "
+                f"the column mapping (SALES_SOURCE_MAPPING) has unknown key(s) {unknown}; "
+                "the keys are the fields "
                 f"{list(FIELDS)} and the options {list(_OPTIONS)}"
             )
         kwargs: dict[str, Any] = {}
@@ -245,16 +247,16 @@ class ColumnMapping:
                 kwargs[key] = None if item is None else str(item)
         if kwargs.get("decimal") not in (None, *DECIMAL_SEPARATORS):
             raise SourceError(
-                f"column mapping: decimal must be one of {list(DECIMAL_SEPARATORS)}, "
+                f"SALES_SOURCE_MAPPING: decimal must be one of {list(DECIMAL_SEPARATORS)}, "
                 f"not {kwargs['decimal']!r}"
             )
         if kwargs.get("thousands") not in (None, *THOUSANDS_SEPARATORS):
             raise SourceError(
-                f"column mapping: thousands must be one of {list(THOUSANDS_SEPARATORS)}, "
+                f"SALES_SOURCE_MAPPING: thousands must be one of {list(THOUSANDS_SEPARATORS)}, "
                 f"not {kwargs['thousands']!r}"
             )
         if kwargs.get("decimal") and kwargs.get("decimal") == kwargs.get("thousands"):
-            raise SourceError("column mapping: decimal and thousands must differ")
+            raise SourceError("SALES_SOURCE_MAPPING: decimal and thousands must differ")
         return cls(**kwargs)
 
     @property
@@ -339,7 +341,7 @@ def _parse_text(text: str) -> Any:
         if candidate.is_file():
             stripped = candidate.read_text(encoding="utf-8")
         elif candidate.suffix.lower() in {".json", ".yaml", ".yml"}:
-            raise SourceError(f"column mapping file not found: {candidate}")
+            raise SourceError(f"column mapping file not found: {candidate} (SALES_SOURCE_MAPPING)")
     try:
         return json.loads(stripped)
     except json.JSONDecodeError:
@@ -350,5 +352,6 @@ def _parse_text(text: str) -> Any:
         return yaml.safe_load(stripped)
     except Exception as exc:  # noqa: BLE001 - any parse failure is a config error
         raise SourceError(
-            f"column mapping is neither JSON nor YAML nor a readable file: {text[:80]!r} ({exc})"
+            "SALES_SOURCE_MAPPING is neither JSON nor YAML nor a readable file: "
+            f"{text[:80]!r} ({exc})"
         ) from exc

@@ -35,7 +35,9 @@ from .mapping import FIELDS, ColumnMapping
 
 # DuckDB rejects-table error types -> our reasons.
 _REJECT_REASONS = {
-    "INVALID ENCODING": 'invalid UTF-8 bytes (set "encoding" in the mapping, e.g. latin-1)',
+    "INVALID ENCODING": (
+        'invalid UTF-8 bytes (set "encoding" in SALES_SOURCE_MAPPING, e.g. latin-1)'
+    ),
     "MISSING COLUMNS": "too few fields in the row",
     "TOO MANY COLUMNS": "too many fields in the row",
     "UNQUOTED VALUE": "malformed quoting",
