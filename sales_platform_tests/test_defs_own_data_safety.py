@@ -219,3 +219,12 @@ def test_a_file_source_history_is_the_data_s_own_window(monkeypatch, source, sta
         today=date(2026, 11, 28), data_window=file_source_window_from_env
     )
     assert (found.start, found.last_day(today=date(2026, 11, 28))) == window
+
+
+@pytest.mark.parametrize("source", ["synthetic", "file"])
+def test_every_run_materializes_both_outputs_of_orders(tmp_path, source):
+    """A partition left without orders_rejected counts as failed in a backfill of the graph."""
+    shop = resources(tmp_path / "sales.duckdb", source=source, source_path=str(FIXTURES / "good"))
+    result = dg.materialize([orders], partition_key=GOOD_DAYS[0], resources=shop)
+    materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert materialized == {tables.ORDERS, tables.ORDERS_REJECTED}
