@@ -31,6 +31,7 @@ $(DAGSTER_HOME)/dagster.yaml: deploy/dagster.yaml
 
 run: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster job execute -m sales_platform.definitions -j sales_forecast_job
+	$(BIN)/dagster job execute -m sales_platform.definitions -j product_forecast_job
 	$(BIN)/python -m sales_platform.summary
 
 run-small: install

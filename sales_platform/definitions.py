@@ -5,10 +5,11 @@ from __future__ import annotations
 import dagster as dg
 
 from sales_platform import forecasting
-from sales_platform.defs import checks, forecast, jobs, model, promotions, raw, sales
+from sales_platform.defs import checks, forecast, jobs, model, products, promotions, raw, sales
 from sales_platform.defs.settings import (
     duckdb_path_from_env,
     forecast_settings_from_env,
+    product_settings_from_env,
     shop_settings_from_env,
 )
 from sales_platform.storage import DuckDBDatabase, SalesDuckDBIOManager, type_name
@@ -21,6 +22,7 @@ defs = dg.Definitions.merge(
     forecast.defs,
     checks.defs,
     jobs.defs,
+    products.defs,
     dg.Definitions(
         resources={
             "io_manager": SalesDuckDBIOManager(
@@ -31,6 +33,7 @@ defs = dg.Definitions.merge(
             "duckdb": DuckDBDatabase(database=duckdb_path_from_env()),
             "shop": shop_settings_from_env(),
             "forecast": forecast_settings_from_env(),
+            "product_settings": product_settings_from_env(),
         },
         # One process, steps in order: DuckDB has one writer at a time, and on two cores the
         # per-step process start-up of the multiprocess executor would cost more than the steps.

@@ -34,6 +34,12 @@ BACKTEST_PREDICTIONS = "backtest_predictions"
 SALES_FORECAST = "sales_forecast"
 FORECAST_HISTORY = "forecast_history"
 FORECAST_ACCURACY = "forecast_accuracy"
+PRODUCT_DAILY_SALES = "product_daily_sales"
+PRODUCT_BACKTEST = "product_backtest"
+PRODUCT_FORECAST = "product_forecast"
+REPLENISHMENT = "replenishment"
+ALL_PRODUCTS = "__all__"
+"""`product_id` of a `product_backtest` row that pools a category's products."""
 
 # A published forecast: the point forecast, its 80%/95% intervals and where it came from.
 FORECAST_COLUMNS: dict[str, str] = {
@@ -153,6 +159,68 @@ COLUMNS: dict[str, dict[str, str]] = {
         "bias": "DOUBLE",
         "coverage_80": "DOUBLE",
         "coverage_95": "DOUBLE",
+    },
+    # Product tables (partitioned by category: each partition is one category's rows).
+    # Units and revenue per product and day, from its first sale to the last day, zero-filled.
+    PRODUCT_DAILY_SALES: {
+        "category": "VARCHAR",
+        "product_id": "VARCHAR",
+        "date": "DATE",
+        "units": "BIGINT",
+        "revenue": "DOUBLE",
+    },
+    # Rolling-origin backtest per product and method (scaled_mae, rmsse: by the in-sample naive
+    # errors); product_id = ALL_PRODUCTS pools a category (wrmsse; coverage of the service-level
+    # quantity for method "published"). `chosen`: the method its demand class publishes.
+    PRODUCT_BACKTEST: {
+        "category": "VARCHAR",
+        "product_id": "VARCHAR",
+        "demand_class": "VARCHAR",
+        "method": "VARCHAR",
+        "folds": "BIGINT",
+        "mae": "DOUBLE",
+        "rmse": "DOUBLE",
+        "bias": "DOUBLE",
+        "scaled_mae": "DOUBLE",
+        "rmsse": "DOUBLE",
+        "wrmsse": "DOUBLE",
+        "coverage": "DOUBLE",
+        "chosen": "BOOLEAN",
+        "dispersion_daily": "DOUBLE",
+        "dispersion_lead": "DOUBLE",
+    },
+    # Per active product and day: units with 80%/95% bounds, revenue (its category's
+    # sales_forecast revenue split by units x price), the method, and whether it is new
+    # (a category-share forecast). Discontinued products have no rows.
+    PRODUCT_FORECAST: {
+        "category": "VARCHAR",
+        "product_id": "VARCHAR",
+        "date": "DATE",
+        "horizon": "BIGINT",
+        "units": "DOUBLE",
+        "lower_80": "DOUBLE",
+        "upper_80": "DOUBLE",
+        "lower_95": "DOUBLE",
+        "upper_95": "DOUBLE",
+        "revenue": "DOUBLE",
+        "method": "VARCHAR",
+        "demand_class": "VARCHAR",
+        "is_new": "BOOLEAN",
+    },
+    # Per active product: expected demand over the lead time and the quantity that covers it
+    # with probability service_level.
+    REPLENISHMENT: {
+        "category": "VARCHAR",
+        "product_id": "VARCHAR",
+        "lead_time_days": "BIGINT",
+        "service_level": "DOUBLE",
+        "expected_demand": "DOUBLE",
+        "quantity": "BIGINT",
+        "safety_stock": "DOUBLE",
+        "dispersion": "DOUBLE",
+        "method": "VARCHAR",
+        "demand_class": "VARCHAR",
+        "is_new": "BOOLEAN",
     },
 }
 

@@ -6,12 +6,17 @@ import dagster as dg
 
 from sales_platform import sources, tables
 from sales_platform.defs.partitions import daily_partitions, full_history_tags
+from sales_platform.defs.products import PRODUCTS_GROUP
 from sales_platform.defs.settings import ShopSettings
 
-# The whole graph; its run covers every day of history in one single-run backfill.
+# Product assets are partitioned by category, and a job cannot mix those with daily partitions:
+# they run in `product_forecast_job` (defs/products.py), after this one.
+PRODUCT_ASSETS = dg.AssetSelection.groups(PRODUCTS_GROUP)
+
+# The whole graph but the products; its run covers every day of history in one single-run backfill.
 sales_forecast_job = dg.define_asset_job(
     "sales_forecast_job",
-    selection=dg.AssetSelection.all(),
+    selection=dg.AssetSelection.all() - PRODUCT_ASSETS,
     tags=full_history_tags(),
     description="Materialize every asset: the full order history, the model, backtest, forecast.",
 )
@@ -27,7 +32,8 @@ daily_sales_job = dg.define_asset_job(
         # And the promotion plan, which the shop may have changed since.
         | dg.AssetSelection.assets(tables.PROMOTIONS)
     )
-    - dg.AssetSelection.assets(tables.BACKTEST, tables.BACKTEST_PREDICTIONS),
+    - dg.AssetSelection.assets(tables.BACKTEST, tables.BACKTEST_PREDICTIONS)
+    - PRODUCT_ASSETS,
     description="Add yesterday's orders and refresh daily sales, features, model and forecast.",
 )
 

@@ -23,6 +23,9 @@ DEFAULT_SEED = 42
 DEFAULT_ORDERS_PER_DAY = 1400.0
 DEFAULT_HORIZON = 30
 DEFAULT_COUNTRY = "US"
+DEFAULT_PRODUCTS = 250
+DEFAULT_LEAD_TIME_DAYS = 7
+DEFAULT_SERVICE_LEVEL = 0.95
 HISTORY_MONTHS = 24
 
 
@@ -123,6 +126,9 @@ class ShopSettings(dg.ConfigurableResource):
     orders_per_day: float = Field(
         default=DEFAULT_ORDERS_PER_DAY, description="average order lines per day (synthetic)"
     )
+    n_products: int = Field(
+        default=DEFAULT_PRODUCTS, description="size of the synthetic shop's product catalog"
+    )
     country: str = Field(
         default=DEFAULT_COUNTRY,
         description="ISO 3166 code of the shop's country: its public holidays and retail days",
@@ -150,6 +156,25 @@ class ForecastSettings(dg.ConfigurableResource):
     horizon: int = Field(default=DEFAULT_HORIZON, description="days forecast ahead")
 
 
+class ProductSettings(dg.ConfigurableResource):
+    """Replenishment: how long an order takes to arrive and how often stock should suffice."""
+
+    lead_time_days: int = Field(
+        default=DEFAULT_LEAD_TIME_DAYS, description="days from ordering stock to its arrival"
+    )
+    service_level: float = Field(
+        default=DEFAULT_SERVICE_LEVEL,
+        description="probability that the ordered quantity covers the lead time's demand",
+    )
+
+
+def product_settings_from_env() -> ProductSettings:
+    return ProductSettings(
+        lead_time_days=env_or_default("SALES_LEAD_TIME_DAYS", DEFAULT_LEAD_TIME_DAYS),
+        service_level=env_or_default("SALES_SERVICE_LEVEL", DEFAULT_SERVICE_LEVEL),
+    )
+
+
 def shop_settings_from_env() -> ShopSettings:
     # An unknown SALES_COUNTRY is a clear error when the definitions load, not during a run.
     validate_country(os.environ.get("SALES_COUNTRY") or DEFAULT_COUNTRY)
@@ -161,6 +186,7 @@ def shop_settings_from_env() -> ShopSettings:
         max_rejected=env_or_default("SALES_SOURCE_MAX_REJECTED", sources.DEFAULT_MAX_REJECTED),
         seed=env_or_default("SALES_SEED", DEFAULT_SEED),
         orders_per_day=env_or_default("SALES_ORDERS_PER_DAY", DEFAULT_ORDERS_PER_DAY),
+        n_products=env_or_default("SALES_PRODUCTS", DEFAULT_PRODUCTS),
         country=env_or_default("SALES_COUNTRY", DEFAULT_COUNTRY),
         promotions_path=env_or_default("SALES_PROMOTIONS_PATH", ""),
     )

@@ -36,9 +36,9 @@ from sales_platform.forecasting.products.forecast import (
 from sales_platform.forecasting.products.forest import ForestConfig
 from sales_platform.forecasting.products.metrics import scaled_errors, wrmsse
 from sales_platform.forecasting.products.panel import ESTABLISHED, ProductPanel
+from sales_platform.tables import ALL_PRODUCTS
 
 PUBLISHED = "published"
-ALL_PRODUCTS = "__all__"
 MIN_TRAINING_DAYS = 56
 BACKTEST_COLUMNS = [
     "category", "product_id", "demand_class", "method", "folds", "mae", "rmse", "bias",
