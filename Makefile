@@ -72,5 +72,14 @@ bench: run browser
 	$(BIN)/python benchmarks/dashboard_render.py
 	$(BIN)/python benchmarks/reader_soak.py
 
+# The production topology without containers (deploy/prod.sh, README "Deploying"): PostgreSQL,
+# the code location's gRPC server, webserver, daemon and dashboard, state in .prod/.
+.PHONY: prod-up prod-down
+prod-up: install
+	deploy/prod.sh up
+
+prod-down:
+	deploy/prod.sh down
+
 clean:
 	rm -rf $(VENV) data .dagster_home .dagster_home_small .dagster_home_example artifacts
