@@ -1,6 +1,7 @@
 """The whole graph end to end through the Dagster CLI, as CI and `make run` execute it.
 
-On the small profile: the main job over the full history, then the daily job for the next day,
+On the small profile: the main job over the full history and the product job after it (as `make
+run` does), then the daily job for the next day,
 whose forecast history makes the first forecast scoreable against the day that arrived.
 """
 
@@ -41,6 +42,7 @@ def pipeline(tmp_path_factory):
         "SALES_FORECAST_HORIZON": str(HORIZON),
     }
     dagster_job("sales_forecast_job", env)
+    dagster_job("product_forecast_job", env)
     first = read_table(env["SALES_DUCKDB_PATH"], tables.SALES_FORECAST)
     env["SALES_HISTORY_END"] = NEXT_DAY
     dagster_job("daily_sales_job", env, "--tags", json.dumps({"dagster/partition": NEXT_DAY}))
@@ -66,6 +68,13 @@ def test_main_job_publishes_a_forecast_for_every_series(pipeline):
             continue
         stored = read_table(database, table)
         assert set(columns) <= set(stored.columns), table
+    # Every category's products, each forecast for the horizon, revenue as published.
+    products = read_table(database, tables.PRODUCT_FORECAST)
+    assert set(products["category"]) == series - {tables.TOTAL_SERIES}
+    assert products.groupby("product_id").size().eq(HORIZON).all()
+    revenue = products.groupby(["category", "date"])["revenue"].sum()
+    published = first.set_index(["series", "date"])["forecast"]
+    assert revenue.to_numpy() == pytest.approx(published.reindex(revenue.index).to_numpy())
 
 
 @pytest.mark.slow

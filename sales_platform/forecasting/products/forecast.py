@@ -38,8 +38,8 @@ from sales_platform.forecasting.products.panel import ESTABLISHED, NEW, ProductP
 CANDIDATES = (FOREST, *STATISTICAL_METHODS)
 CATEGORY_SHARE = "category_share"
 DEFAULT_METHOD = FOREST
-"""Before any backtest, every class publishes the forest (it won every class on the benchmark's
-development data, seed 7)."""
+"""Before any backtest, every class publishes the forest (the one candidate that learns from every
+product; the lowest WRMSSE of the candidates on a 2,000-product synthetic shop, seed 42)."""
 MAX_NEW_SHARE = 0.5
 """New products together take at most this share of their category's forecast."""
 
