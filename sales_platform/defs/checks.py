@@ -6,11 +6,14 @@ then falls back to the best baseline and says so.
 """
 
 import dagster as dg
+import numpy as np
 import pandas as pd
 from dagster_duckdb import DuckDBResource
 
 from sales_platform import forecasting, tables
 from sales_platform.defs.metadata import markdown_table
+from sales_platform.forecasting.features import to_wide
+from sales_platform.forecasting.model import predict_panel
 from sales_platform.storage import DUCKDB_POOL
 from sales_platform.tables import DAILY_SALES, ORDERS, SALES_FORECAST, TOTAL_SERIES
 
@@ -171,4 +174,68 @@ def model_beats_seasonal_naive(backtest: pd.DataFrame) -> dg.AssetCheckResult:
     )
 
 
-defs = dg.Definitions(asset_checks=[*input_checks, *forecast_checks, model_beats_seasonal_naive])
+@dg.asset_check(
+    asset=tables.SALES_MODEL,
+    additional_ins={
+        "daily_sales": dg.AssetIn(tables.DAILY_SALES),
+        "promotions": dg.AssetIn(tables.PROMOTIONS),
+    },
+    description=(
+        "The stored model loads back (skops, SHA-256 verified) and forecasts finite, "
+        "non-negative values for every series from the stored daily sales."
+    ),
+    pool=DUCKDB_POOL,
+)
+def sales_model_predicts(
+    sales_model: forecasting.FittedForecaster, daily_sales: pd.DataFrame, promotions: pd.DataFrame
+) -> dg.AssetCheckResult:
+    panel = to_wide(daily_sales, series=sales_model.series)
+    values = predict_panel(sales_model, panel, promotions=promotions)
+    finite = np.isfinite(values)
+    bad = int((~finite).sum() + (values[finite] < 0).sum())
+    return dg.AssetCheckResult(
+        passed=bad == 0 and values.size > 0,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={
+            "predicted_values": int(values.size),
+            "bad_values": bad,
+            "series": dg.MetadataValue.json(list(sales_model.series)),
+        },
+    )
+
+
+@dg.asset_check(
+    asset=tables.FORECAST_ACCURACY,
+    additional_ins={"forecast_history": dg.AssetIn(tables.FORECAST_HISTORY)},
+    description=(
+        "Every score is of published forecasts: each series and horizon scored is in "
+        "forecast_history, with at least as many forecast days as were scored."
+    ),
+    pool=DUCKDB_POOL,
+)
+def accuracy_scores_published_forecasts(
+    forecast_accuracy: pd.DataFrame, forecast_history: pd.DataFrame
+) -> dg.AssetCheckResult:
+    published = forecast_history.groupby(["series", "horizon"]).size().rename("published")
+    scored = forecast_accuracy.join(published, on=["series", "horizon"])
+    unknown = scored[scored["published"].fillna(0) < scored["forecasts"]]
+    return dg.AssetCheckResult(
+        passed=unknown.empty,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={
+            "scored_rows": len(scored),
+            "rows_without_published_forecasts": len(unknown),
+            "sample": dg.MetadataValue.md(markdown_table(unknown.head(SAMPLE_ROWS))),
+        },
+    )
+
+
+defs = dg.Definitions(
+    asset_checks=[
+        *input_checks,
+        *forecast_checks,
+        model_beats_seasonal_naive,
+        sales_model_predicts,
+        accuracy_scores_published_forecasts,
+    ]
+)

@@ -7,7 +7,7 @@ import pandas as pd
 from dagster_duckdb import DuckDBResource
 
 from sales_platform import forecasting, tables
-from sales_platform.defs.metadata import figure_markdown, table_metadata
+from sales_platform.defs.metadata import OWNERS, figure_markdown, table_metadata
 from sales_platform.defs.plots import forecast_figure
 from sales_platform.defs.settings import ForecastSettings
 from sales_platform.storage import DEFAULT_SCHEMA, DUCKDB_POOL, table_columns
@@ -17,6 +17,7 @@ FORECAST = "forecast"
 
 @dg.asset(
     group_name=FORECAST,
+    owners=OWNERS,
     kinds={"scikitlearn", "duckdb"},
     pool=DUCKDB_POOL,
     freshness_policy=dg.FreshnessPolicy.time_window(
@@ -66,6 +67,7 @@ def sales_forecast(
 
 @dg.asset(
     group_name=FORECAST,
+    owners=OWNERS,
     kinds={"duckdb"},
     pool=DUCKDB_POOL,
     description=(
@@ -98,6 +100,7 @@ def forecast_history(
 
 @dg.asset(
     group_name=FORECAST,
+    owners=OWNERS,
     kinds={"python", "duckdb"},
     pool=DUCKDB_POOL,
     description=(
@@ -110,9 +113,30 @@ def forecast_accuracy(
 ) -> pd.DataFrame:
     df = forecasting.score_forecasts(forecast_history, daily_sales)
     context.add_output_metadata(
-        {**table_metadata(df), "scored_forecast_days": int(df["forecasts"].sum()) if len(df) else 0}
+        {
+            **table_metadata(df),
+            "scored_forecast_days": int(df["forecasts"].sum()) if len(df) else 0,
+            **first_score_note(df, forecast_history),
+        }
     )
     return df
+
+
+def first_score_note(accuracy: pd.DataFrame, forecast_history: pd.DataFrame) -> dict[str, str]:
+    """While nothing is scored: when the first score appears (the first forecast day's actuals
+    arrive with the daily run of the day after it)."""
+    if len(accuracy):
+        return {}
+    if forecast_history.empty:
+        return {"first_score": "after the first published forecast's first day has passed"}
+    first_day = pd.to_datetime(forecast_history["date"]).min().date()
+    return {
+        "first_score": (
+            f"{first_day + timedelta(days=1)}: the first forecast day ({first_day}) is scored "
+            "once its orders are loaded, by the daily schedule's run the day after (or a run "
+            "of the main job)"
+        )
+    }
 
 
 defs = dg.Definitions(assets=[sales_forecast, forecast_history, forecast_accuracy])

@@ -16,7 +16,7 @@ import pandas as pd
 from dagster_duckdb import DuckDBResource
 
 from sales_platform import tables
-from sales_platform.defs.metadata import table_metadata
+from sales_platform.defs.metadata import OWNERS, table_metadata
 from sales_platform.defs.settings import ForecastSettings, ProductSettings, ShopSettings
 from sales_platform.forecasting import products as fp
 from sales_platform.storage import DUCKDB_POOL, StorageReadError, query
@@ -80,6 +80,7 @@ ORDER BY g.category, g.product_id, g.date
 
 PARTITIONED = {
     "group_name": PRODUCTS_GROUP,
+    "owners": OWNERS,
     "pool": DUCKDB_POOL,
     "partitions_def": category_partitions,
     "backfill_policy": dg.BackfillPolicy.single_run(),
@@ -221,6 +222,7 @@ def non_negative_check(forecast: pd.DataFrame) -> dg.AssetCheckResult:
     outs={
         tables.PRODUCT_FORECAST: dg.AssetOut(
             kinds={"scikitlearn", "duckdb"},
+            owners=OWNERS,
             metadata={"partition_expr": "category"},
             description=(
                 "Per active product and day: units with 80%/95% bounds, method (the choice of "

@@ -13,7 +13,7 @@ import pandas as pd
 import pyarrow as pa
 
 from sales_platform import synthetic, tables
-from sales_platform.defs.metadata import table_metadata
+from sales_platform.defs.metadata import OWNERS, table_metadata
 from sales_platform.defs.partitions import HISTORY
 from sales_platform.defs.raw import RAW, shop_config
 from sales_platform.defs.settings import ShopSettings
@@ -51,6 +51,7 @@ def promotions_table(shop: ShopSettings) -> tuple[pd.DataFrame, str]:
 @dg.asset(
     name=tables.PROMOTIONS,
     group_name=RAW,
+    owners=OWNERS,
     kinds={"python", "duckdb"},
     pool=DUCKDB_POOL,
     description=(

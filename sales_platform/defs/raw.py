@@ -10,7 +10,7 @@ from dagster_duckdb import DuckDBResource
 
 from sales_platform import sources, synthetic, tables
 from sales_platform.defs.checks import NO_DAY_EMPTIED, no_day_emptied_result
-from sales_platform.defs.metadata import table_metadata
+from sales_platform.defs.metadata import OWNERS, table_metadata
 from sales_platform.defs.partitions import HISTORY, daily_partitions
 from sales_platform.defs.settings import ShopSettings
 from sales_platform.storage import DUCKDB_POOL
@@ -53,6 +53,7 @@ def shop_table(
 
 @dg.asset(
     group_name=RAW,
+    owners=OWNERS,
     kinds={"python", "duckdb"},
     pool=DUCKDB_POOL,
     description="Product catalog: id, name, category, price, cost.",
@@ -65,6 +66,7 @@ def products(context: dg.AssetExecutionContext, shop: ShopSettings) -> pd.DataFr
 
 @dg.asset(
     group_name=RAW,
+    owners=OWNERS,
     kinds={"python", "duckdb"},
     pool=DUCKDB_POOL,
     description="Customers: id, name, email, city, signup date.",
@@ -98,8 +100,9 @@ def add_run_detail(
 
 
 def orders_metadata(df: pd.DataFrame) -> dict[str, Any]:
-    """On every day's event: small."""
-    return {"dagster/row_count": len(df), "revenue": round(float(df["amount"].sum()), 2)}
+    """On every day's event: small. The revenue as text with thousands separators: the UI shows
+    a number's metadata unformatted (7483284.96)."""
+    return {"dagster/row_count": len(df), "revenue": f"{float(df['amount'].sum()):,.2f}"}
 
 
 def rejected_rows(loaded: sources.LoadResult, first_day: date, last_day: date) -> pd.DataFrame:
@@ -153,6 +156,7 @@ def stored_lines_per_day(duckdb: DuckDBResource, first_day: date, last_day: date
     outs={
         tables.ORDERS: dg.AssetOut(
             kinds={"python", "duckdb"},
+            owners=OWNERS,
             metadata={"partition_expr": "order_date"},
             description="Order lines, one row each; a partition is one day of orders.",
         ),
@@ -160,6 +164,7 @@ def stored_lines_per_day(duckdb: DuckDBResource, first_day: date, last_day: date
         # left unmaterialized would count as failed in a backfill of the whole graph.
         tables.ORDERS_REJECTED: dg.AssetOut(
             kinds={"duckdb"},
+            owners=OWNERS,
             metadata={"partition_expr": "partition_date"},
             description=(
                 "Rows of the user's files that failed validation (file, row, column, value, "
@@ -216,6 +221,7 @@ def orders(context: dg.AssetExecutionContext, shop: ShopSettings, duckdb: DuckDB
 
 @dg.asset(
     group_name=RAW,
+    owners=OWNERS,
     kinds={"python", "duckdb"},
     pool=DUCKDB_POOL,
     description=(

@@ -7,7 +7,7 @@ import pandas as pd
 from dagster_duckdb import DuckDBResource
 
 from sales_platform import forecasting, tables
-from sales_platform.defs.metadata import table_metadata
+from sales_platform.defs.metadata import OWNERS, table_metadata
 from sales_platform.defs.raw import products
 from sales_platform.defs.settings import ShopSettings
 from sales_platform.storage import DUCKDB_POOL
@@ -48,6 +48,7 @@ ORDER BY s.series, d.date
 
 @dg.asset(
     group_name=SALES,
+    owners=OWNERS,
     kinds={"duckdb", "sql"},
     pool=DUCKDB_POOL,
     deps=[tables.ORDERS, products],
@@ -76,6 +77,7 @@ def daily_sales(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> pd
 
 @dg.asset(
     group_name=SALES,
+    owners=OWNERS,
     kinds={"python", "pandas", "duckdb"},
     pool=DUCKDB_POOL,
     description=(
