@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from sales_platform import forecasting
+from sales_platform import forecasting, tables
 from sales_platform.defs import checks, forecast, jobs, model, products, promotions, raw, sales
 from sales_platform.defs.settings import (
     duckdb_path_from_env,
@@ -29,6 +29,7 @@ defs = dg.Definitions.merge(
                 database=duckdb_path_from_env(),
                 model_types=[type_name(forecasting.FittedForecaster)],
                 trusted_model_types=list(forecasting.TRUSTED_TYPES),
+                column_types=tables.COLUMNS,
             ),
             "duckdb": DuckDBDatabase(database=duckdb_path_from_env()),
             "shop": shop_settings_from_env(),

@@ -404,3 +404,39 @@ def test_duckdb_database_resource_runs_sql_and_releases_the_file(tmp_path, insta
     # the failed asset's connection was closed: a read-only connection (another configuration)
     # in this same process would be refused if it were still open
     duckdb.connect(str(db), read_only=True).close()
+
+
+def test_contract_types_are_stored_and_an_older_timestamp_table_keeps_loading(tmp_path, instance):
+    """`column_types` stores a pandas timestamp day as DATE; a partitioned table stored before
+    with TIMESTAMP there takes the DATE rows (no schema-change error, nothing lost)."""
+    db = tmp_path / "x.duckdb"
+    holder = {"make": lambda day: _day_frame(day).assign(day=pd.Timestamp(day))}
+    before = _seed_days(db, instance, holder)  # no contract: the days are stored as TIMESTAMP
+    assert stored_types(db, "daily")["day"] == "TIMESTAMP"
+    contract = SalesDuckDBIOManager(
+        database=str(db), column_types={"daily": {"day": "DATE", "line": "INTEGER"}}
+    )
+    result = dg.materialize(
+        [daily_asset(holder)],
+        resources={"io_manager": contract},
+        instance=instance,
+        run_config=QUIET,
+        partition_key="2024-01-02",
+    )
+    assert result.success
+    after = read_table(db, "daily", order_by="day, line")
+    pd.testing.assert_frame_equal(after, before, check_dtype=False)
+    fresh = tmp_path / "fresh.duckdb"
+    for key in DAYS.get_partition_keys()[:2]:
+        fresh_contract = SalesDuckDBIOManager(
+            database=str(fresh), column_types={"daily": {"day": "DATE", "line": "INTEGER"}}
+        )
+        assert dg.materialize(
+            [daily_asset(holder)],
+            resources={"io_manager": fresh_contract},
+            instance=instance,
+            run_config=QUIET,
+            partition_key=key,
+        ).success
+    assert stored_types(fresh, "daily") == {"day": "DATE", "line": "INTEGER", "version": "BIGINT"}
+    assert len(read_table(fresh, "daily")) == 6

@@ -132,6 +132,13 @@ class SalesDuckDBIOManager(DuckDBIOManager):
             "contain (beyond skops' defaults), e.g. the forecasting package's TRUSTED_TYPES."
         ),
     )
+    column_types: dict[str, dict[str, str]] = Field(
+        default={},
+        description=(
+            "The stored tables' contract: per table, the DuckDB type each listed column is "
+            "stored as (e.g. a pandas timestamp column as DATE)."
+        ),
+    )
 
     @staticmethod
     def type_handlers() -> Sequence[DbTypeHandler]:
@@ -142,7 +149,7 @@ class SalesDuckDBIOManager(DuckDBIOManager):
         return pd.DataFrame
 
     def build_type_handlers(self) -> list[DbTypeHandler]:
-        handlers: list[DbTypeHandler] = list(self.type_handlers())
+        handlers: list[DbTypeHandler] = [TransactionalPandasTypeHandler(self.column_types)]
         if self.model_types:
             handlers.append(
                 SkopsModelTypeHandler(

@@ -24,7 +24,11 @@ Column normalisation on write (so the stored tables match ``sales_platform.table
 * tz-aware timestamps -> timezone-naive UTC ``TIMESTAMP``;
 * categoricals (``ENUM``) -> ``VARCHAR``; ``string[pyarrow]``/``string``/object str -> ``VARCHAR``;
 * an all-null object column -> ``VARCHAR`` (or the existing column's type for a partition write);
-* ``datetime.date`` objects -> ``DATE``.
+* ``datetime.date`` objects -> ``DATE``;
+* a column of the handler's ``column_types`` for the table (the IO manager's contract, e.g.
+  ``{"orders": {"order_date": "DATE"}}``) -> that type, so a day kept as a pandas timestamp is
+  stored as the DATE the contract promises. A partitioned table stored earlier with TIMESTAMP
+  there keeps taking the DATE rows (DATE into TIMESTAMP loses nothing).
 
 On load, DATE/TIMESTAMP columns come back as ``datetime64[ns]`` and VARCHAR as ``object``.
 
@@ -85,6 +89,7 @@ _SAFE_WIDENINGS: dict[str, set[str]] = {
     "UINTEGER": {"UBIGINT", "BIGINT", "DOUBLE"},
     # practically lossless (exact up to 2**53); pandas turns ints into floats and back with NaNs
     "BIGINT": {"HUGEINT", "DOUBLE"},
+    "DATE": {"TIMESTAMP"},
     "FLOAT": {"DOUBLE"},
 }
 
@@ -138,10 +143,18 @@ def _normalised_type(dtype: str, target: str | None) -> str | None:
     return None
 
 
-def _projection(frame_types: Mapping[str, str], view: str, target: Mapping[str, str] | None) -> str:
+def _projection(
+    frame_types: Mapping[str, str],
+    view: str,
+    target: Mapping[str, str] | None,
+    declared: Mapping[str, str] | None = None,
+) -> str:
     exprs = []
     for name, dtype in frame_types.items():
         col = quote_ident(name)
+        if declared and name in declared:
+            exprs.append(f"CAST({col} AS {declared[name]}) AS {col}")
+            continue
         if dtype.upper() == "TIMESTAMP WITH TIME ZONE":
             exprs.append(f"timezone('UTC', {col}) AS {col}")
             continue
@@ -256,7 +269,13 @@ def _partition_label(context: OutputContext) -> str | None:
 
 
 class TransactionalPandasTypeHandler(DbTypeHandler[pd.DataFrame]):
-    """Stores and loads pandas DataFrames; each write is one DuckDB transaction (see module doc)."""
+    """Stores and loads pandas DataFrames; each write is one DuckDB transaction (see module doc).
+
+    ``column_types``: per table, the DuckDB type a column is stored as, whatever its pandas dtype.
+    """
+
+    def __init__(self, column_types: Mapping[str, Mapping[str, str]] | None = None) -> None:
+        self.column_types = {table: dict(cols) for table, cols in (column_types or {}).items()}
 
     def handle_output(
         self, context: OutputContext, table_slice: TableSlice, obj: pd.DataFrame, connection
@@ -265,16 +284,20 @@ class TransactionalPandasTypeHandler(DbTypeHandler[pd.DataFrame]):
         view = _FRAME_VIEW_PREFIX + uuid.uuid4().hex
         connection.register(view, obj)
         try:
-            frame_types = describe_frame(connection, view)
+            described = describe_frame(connection, view)
+            contract = self.column_types.get(table_slice.table, {})
+            declared = {column: contract[column] for column in described if column in contract}
+            # The types the table gets: the frame's, or what the asset declares.
+            frame_types = {column: declared.get(column, kind) for column, kind in described.items()}
             with run_in_transaction(connection):
                 existing = table_columns(connection, table_slice.schema, table_slice.table)
                 if not partitioned:
                     action = self._replace_table(
-                        connection, table_slice, view, frame_types, existing
+                        connection, table_slice, view, frame_types, existing, declared
                     )
                 else:
                     action = self._replace_partition(
-                        context, connection, table_slice, view, frame_types, existing, obj
+                        context, connection, table_slice, view, frame_types, existing, obj, declared
                     )
                 total_rows, version = 0, "none"
                 if table_columns(connection, table_slice.schema, table_slice.table) is not None:
@@ -317,9 +340,9 @@ class TransactionalPandasTypeHandler(DbTypeHandler[pd.DataFrame]):
         return metadata
 
     @staticmethod
-    def _replace_table(connection, table_slice, view, frame_types, existing) -> str:
+    def _replace_table(connection, table_slice, view, frame_types, existing, declared) -> str:
         target = qualified(table_slice)
-        select = _projection(frame_types, view, None)
+        select = _projection(frame_types, view, None, declared)
         connection.execute(f"CREATE OR REPLACE TABLE {target} AS {select}")
         if existing is None:
             return "created"
@@ -329,7 +352,7 @@ class TransactionalPandasTypeHandler(DbTypeHandler[pd.DataFrame]):
 
     @staticmethod
     def _replace_partition(
-        context, connection, table_slice, view, frame_types, existing, obj
+        context, connection, table_slice, view, frame_types, existing, obj, declared
     ) -> str:
         target = qualified(table_slice)
         where = _partition_where_clause(table_slice.partition_dimensions)
@@ -345,7 +368,7 @@ class TransactionalPandasTypeHandler(DbTypeHandler[pd.DataFrame]):
                     f"{table_slice.schema}.{table_slice.table}` with the run stopped) and "
                     "re-materialize all partitions (one backfill), or keep the old columns/types."
                 )
-        select = _projection(frame_types, view, existing)
+        select = _projection(frame_types, view, existing, declared)
         if not obj.empty:
             try:
                 outside = connection.execute(
