@@ -21,7 +21,10 @@ from dagster._daemon.backfill import execute_backfill_iteration
 from dagster._daemon.run_coordinator.queued_run_coordinator_daemon import (
     QueuedRunCoordinatorDaemon,
 )
-from dagster_graphql.client.query import LAUNCH_PARTITION_BACKFILL_MUTATION
+from dagster_graphql.client.query import (
+    LAUNCH_PARTITION_BACKFILL_MUTATION,
+    LAUNCH_PIPELINE_EXECUTION_MUTATION,
+)
 from dagster_graphql.test.utils import execute_dagster_graphql
 
 from sales_platform import tables
@@ -114,3 +117,37 @@ def test_materialize_all_from_the_ui_is_one_green_backfill(ui_workspace):
     # And the database holds the forecasts, of the shop and of its products.
     assert len(read_table(str(database), tables.SALES_FORECAST))
     assert set(read_table(str(database), tables.PRODUCT_FORECAST)["category"])
+
+
+@pytest.mark.slow
+def test_launchpad_run_without_a_partition_covers_the_whole_history(ui_workspace):
+    """Launchpad of sales_forecast_job, Partition left empty, Launch Run, Confirm: the UI sends
+    the job's own tags, and the queued run covers every day of history in one run."""
+    context, _ = ui_workspace
+    request = context.create_request_context()
+    job = request.get_code_location("sales_platform").get_repository("__repository__")
+    job_tags = job.get_full_job("sales_forecast_job").tags
+    launched = execute_dagster_graphql(
+        request,
+        LAUNCH_PIPELINE_EXECUTION_MUTATION,
+        {
+            "executionParams": {
+                "selector": {
+                    "repositoryLocationName": "sales_platform",
+                    "repositoryName": "__repository__",
+                    "pipelineName": "sales_forecast_job",
+                },
+                "runConfigData": {},
+                "mode": "default",
+                "executionMetadata": {
+                    "tags": [{"key": k, "value": v} for k, v in job_tags.items()]
+                },
+            }
+        },
+    ).data["launchPipelineExecution"]
+    assert launched["__typename"] == "LaunchRunSuccess", launched
+    [run] = context.instance.get_runs()
+    assert run.tags["dagster/asset_partition_range_start"] == SMALL_SHOP["SALES_HISTORY_START"]
+    assert run.tags["dagster/asset_partition_range_end"] == SMALL_SHOP["SALES_HISTORY_END"]
+    assert "dagster/partition" not in run.tags
+    assert run.status == DagsterRunStatus.QUEUED  # the daemon would start it

@@ -19,7 +19,13 @@ sales_forecast_job = dg.define_asset_job(
     "sales_forecast_job",
     selection=dg.AssetSelection.all() - PRODUCT_ASSETS,
     tags=full_history_tags(),
-    description="Materialize every asset: the full order history, the model, backtest, forecast.",
+    description=(
+        "Materialize every asset but the products (product_forecast_job) in one run over the "
+        "full order history: raw tables, daily sales, model, backtest, forecast. Launchpad: "
+        "leave Partition empty, click Launch Run, then Confirm; Dagster asks because the job "
+        "has daily partitions, and this job's tags (dagster/asset_partition_range_start/end) "
+        "already cover every day. Everything, products included: Assets, Materialize all."
+    ),
 )
 
 # One new day of orders and what depends on it. The backtest (refit per fold) is left to the main

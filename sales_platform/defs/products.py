@@ -320,7 +320,9 @@ product_forecast_job = dg.define_asset_job(
     tags=all_categories_tags(),
     description=(
         "Product demand per category: daily units, backtest, forecast, replenishment. Without "
-        "a partition it covers every category in one run; after sales_forecast_job."
+        "a partition it covers every category in one run; after sales_forecast_job. Launchpad: "
+        "leave Partition empty, click Launch Run, then Confirm (this job's tags cover every "
+        "category), or pick one category."
     ),
 )
 
