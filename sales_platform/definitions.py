@@ -33,7 +33,7 @@ defs = dg.Definitions.merge(
             ),
             "duckdb": DuckDBDatabase(database=duckdb_path_from_env()),
             "shop": shop_settings_from_env(),
-            "forecast": forecast_settings_from_env(),
+            "forecast_settings": forecast_settings_from_env(),
             "product_settings": product_settings_from_env(),
         },
         # One process, steps in order: DuckDB has one writer at a time, and on two cores the

@@ -25,7 +25,7 @@ def resources(database: Path, **shop) -> dict:
         "io_manager": SalesDuckDBIOManager(database=str(database)),
         "duckdb": DuckDBDatabase(database=str(database)),
         "shop": ShopSettings(**shop),
-        "forecast": ForecastSettings(horizon=7),
+        "forecast_settings": ForecastSettings(horizon=7),
     }
 
 

@@ -57,7 +57,7 @@ def test_product_assets_for_one_category(tmp_path):
             "io_manager": SalesDuckDBIOManager(database=str(database)),
             "duckdb": DuckDBDatabase(database=str(database)),
             "shop": ShopSettings(),
-            "forecast": ForecastSettings(horizon=7),
+            "forecast_settings": ForecastSettings(horizon=7),
             "product_settings": ProductSettings(lead_time_days=5, service_level=0.9),
         },
     )

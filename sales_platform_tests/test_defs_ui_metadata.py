@@ -35,7 +35,7 @@ def resources(database) -> dict:
         ),
         "duckdb": DuckDBDatabase(database=str(database)),
         "shop": ShopSettings(orders_per_day=150.0),
-        "forecast": ForecastSettings(horizon=7),
+        "forecast_settings": ForecastSettings(horizon=7),
     }
 
 
@@ -151,9 +151,7 @@ def test_model_check_fails_on_a_model_that_predicts_nan(model_stage):
         stored_sales = conn.execute(f"SELECT * FROM {tables.DAILY_SALES}").df()
         features = conn.execute(f"SELECT * FROM {tables.SALES_FEATURES}").df()
         stored_promotions = conn.execute(f"SELECT * FROM {tables.PROMOTIONS}").df()
-    model = forecasting.fit_forecaster(
-        features, forecasting.ForecastConfig(horizon=7), stored_promotions
-    )
+    model = forecasting.fit_forecaster(features, forecasting.ForecastConfig(), stored_promotions)
     good = sales_model_predicts(
         sales_model=model, daily_sales=stored_sales, promotions=stored_promotions
     )

@@ -13,7 +13,7 @@ from sales_platform.forecasting import (
     SEASONAL_NAIVE_7,
     IntervalCalibration,
     baseline_forecast,
-    reconcile,
+    top_down,
 )
 from sales_platform.forecasting.baselines import baseline_values
 from sales_platform.forecasting.intervals import FORECAST_FRAME_COLUMNS
@@ -73,19 +73,15 @@ def test_baseline_forecast_uses_its_own_calibration() -> None:
     assert frame["upper_80"].notna().all()
 
 
-@pytest.mark.parametrize("method", ["bottom_up", "top_down", "wls"])
-def test_reconcile_makes_categories_add_up(method: str) -> None:
-    base = np.array([[100.0, 30.0, 50.0], [90.0, 40.0, 40.0]])  # total first
-    out = reconcile(base, 0, method)
-    np.testing.assert_allclose(out[:, 0], out[:, 1:].sum(axis=1))
-    if method == "bottom_up":
-        np.testing.assert_allclose(out[:, 1:], base[:, 1:])
-    if method == "top_down":
-        np.testing.assert_allclose(out[:, 0], base[:, 0])
-    if method == "wls":  # the total moves part of the way: between bottom-up and its own forecast
-        assert 80.0 < out[0, 0] < 100.0 and 80.0 <= out[1, 0] <= 90.0
+def test_top_down_keeps_the_total_and_shares_it_by_the_categories() -> None:
+    base = np.array([[100.0, 30.0, 50.0], [90.0, 0.0, 0.0]])  # total first
+    out = top_down(base, 0)
+    np.testing.assert_allclose(out[:, 0], base[:, 0])
+    np.testing.assert_allclose(out[:, 1:].sum(axis=1), base[:, 0])
+    np.testing.assert_allclose(out[0, 1:], [37.5, 62.5])  # 30:50 of 100
+    np.testing.assert_allclose(out[1, 1:], [45.0, 45.0])  # no category forecast: equal shares
 
 
-def test_reconcile_without_total_is_identity() -> None:
+def test_top_down_without_total_is_identity() -> None:
     base = np.array([[1.0, 2.0]])
-    np.testing.assert_array_equal(reconcile(base, None, "wls"), base)
+    np.testing.assert_array_equal(top_down(base, None), base)

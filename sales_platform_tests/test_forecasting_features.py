@@ -118,7 +118,7 @@ def test_design_rows_use_nothing_after_their_origin(origin: int, seed: int) -> N
     """A model row of origin ``o`` (any horizon) is the same whatever happens after ``o``."""
     daily = toy_daily_sales(days=130, seed=2)
     panel = to_wide(daily)
-    config = ForecastConfig(seasonal_lags=2, profile_weeks=4, strategy="direct", horizon=20)
+    config = ForecastConfig(profile_weeks=4)
     names, cal = calendar_matrix(pd.date_range(panel.dates[0], periods=160, freq="D"), "US")
     values = panel.values
     other = values.copy()
@@ -139,8 +139,8 @@ def test_clean_level_skips_event_days() -> None:
     events = event_days(names, cal)
     values = np.full((60, 1), 100.0)
     values[events] = 400.0  # event days sell four times as much
-    state = state_arrays(values, ForecastConfig(profile_weeks=0), events)
+    state = state_arrays(values, ForecastConfig(profile_weeks=1), events)
     assert events.sum() > 5
     assert state["level"][40, 0] == pytest.approx(100.0)
-    plain = state_arrays(values, ForecastConfig(profile_weeks=0, clean_level=False), events)
+    plain = state_arrays(values, ForecastConfig(profile_weeks=1), None)
     assert plain["level"][40, 0] > 100.0

@@ -23,7 +23,7 @@ from sales_platform.forecasting import (
 from sales_platform.tables import COLUMNS, TOTAL_SERIES
 
 HORIZON = 14
-CONFIG = ForecastConfig(n_estimators=10, n_jobs=1, horizon=HORIZON)
+CONFIG = ForecastConfig(n_estimators=10, n_jobs=1)
 CATEGORIES = ("Garden", "Kitchen", "Toys")
 
 

@@ -190,7 +190,7 @@ def sales_model_predicts(
     sales_model: forecasting.FittedForecaster, daily_sales: pd.DataFrame, promotions: pd.DataFrame
 ) -> dg.AssetCheckResult:
     panel = to_wide(daily_sales, series=sales_model.series)
-    values = predict_panel(sales_model, panel, promotions=promotions)
+    values = predict_panel(sales_model, panel, horizon=7, promotions=promotions)  # a week ahead
     finite = np.isfinite(values)
     bad = int((~finite).sum() + (values[finite] < 0).sum())
     return dg.AssetCheckResult(

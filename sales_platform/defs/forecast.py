@@ -36,10 +36,15 @@ def sales_forecast(
     backtest: pd.DataFrame,
     backtest_predictions: pd.DataFrame,
     promotions: pd.DataFrame,
-    forecast: ForecastSettings,
+    forecast_settings: ForecastSettings,
 ) -> pd.DataFrame:
     df, passed, gate_reason = forecasting.forecast_to_publish(
-        sales_model, daily_sales, backtest, backtest_predictions, forecast.horizon, promotions
+        sales_model,
+        daily_sales,
+        backtest,
+        backtest_predictions,
+        forecast_settings.horizon,
+        promotions,
     )
     if not passed:
         context.log.warning(gate_reason)

@@ -20,10 +20,6 @@ def backtest_overview(metrics: pd.DataFrame) -> pd.DataFrame:
     return total[OVERVIEW_COLUMNS].sort_values("mase", na_position="last")
 
 
-def forecast_config(settings: ForecastSettings, shop: ShopSettings) -> forecasting.ForecastConfig:
-    return forecasting.ForecastConfig(horizon=settings.horizon, country=shop.country_code())
-
-
 @dg.asset(
     group_name=MODEL,
     owners=OWNERS,
@@ -40,11 +36,9 @@ def sales_model(
     context: dg.AssetExecutionContext,
     sales_features: pd.DataFrame,
     promotions: pd.DataFrame,
-    forecast: ForecastSettings,
     shop: ShopSettings,
 ) -> forecasting.FittedForecaster:
-    config = forecast_config(forecast, shop)
-    model = forecasting.fit_forecaster(sales_features, config, promotions)
+    model = forecasting.fit_forecaster(sales_features, shop.forecast_config(), promotions)
     info = model.metadata()
     importances = pd.DataFrame(
         list(info["feature_importances"].items()), columns=["feature", "importance"]
@@ -57,9 +51,6 @@ def sales_model(
             "feature_importances": dg.MetadataValue.md(markdown_table(importances, ",.4f")),
             "training_rows": info["training_rows"],
             "training_window": f"{info['training_window_start']} .. {info['training_window_end']}",
-            "strategy": info["strategy"],
-            "target_transform": info["target_transform"],
-            "reconciliation": info["reconciliation"],
             "fit_seconds": info["fit_seconds"],
         }
     )
@@ -93,17 +84,16 @@ def backtest(
     daily_sales: pd.DataFrame,
     expected_demand: pd.DataFrame,
     promotions: pd.DataFrame,
-    forecast: ForecastSettings,
+    forecast_settings: ForecastSettings,
     shop: ShopSettings,
 ):
-    config = forecast_config(forecast, shop)
     try:
         result = forecasting.run_backtest(
             daily_sales,
-            config,
+            shop.forecast_config(),
             promotions=promotions,
             expected_demand=expected_demand if len(expected_demand) else None,
-            horizon=config.horizon,
+            horizon=forecast_settings.horizon,
         )
     except forecasting.NotEnoughHistory as short:
         # Stored empty, so the forecast publishes the seasonal naive and says why.

@@ -240,7 +240,7 @@ def product_forecast(
     sales_forecast: pd.DataFrame,
     promotions: pd.DataFrame,
     shop: ShopSettings,
-    forecast: ForecastSettings,
+    forecast_settings: ForecastSettings,
     product_settings: ProductSettings,
 ):
     panel = _panel(product_daily_sales)
@@ -249,7 +249,7 @@ def product_forecast(
         df = pd.DataFrame({c: [] for c in fp.FORECAST_COLUMNS})
     else:
         df = fp.forecast_products(
-            panel, forecast.horizon, calibration, promotions, shop.country_code()
+            panel, forecast_settings.horizon, calibration, promotions, shop.country_code()
         )
         prices = pd.Series(panel.unit_price(), index=panel.product_id)
         df = fp.allocate_revenue(df, prices, sales_forecast, tables.TOTAL_SERIES)
@@ -267,7 +267,7 @@ def product_forecast(
         },
     )
     yield revenue_check(df, sales_forecast)
-    yield coverage_check(panel, df, forecast.horizon)
+    yield coverage_check(panel, df, forecast_settings.horizon)
     yield non_negative_check(df)
 
 

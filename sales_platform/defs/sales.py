@@ -91,8 +91,7 @@ def sales_features(
     promotions: pd.DataFrame,
     shop: ShopSettings,
 ) -> pd.DataFrame:
-    config = forecasting.ForecastConfig(country=shop.country_code())
-    df = forecasting.build_features(daily_sales, config, promotions)
+    df = forecasting.build_features(daily_sales, shop.forecast_config(), promotions)
     context.add_output_metadata(table_metadata(df, preview_rows=5))
     return df
 

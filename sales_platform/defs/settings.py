@@ -16,7 +16,7 @@ from typing import Any
 import dagster as dg
 from pydantic import Field
 
-from sales_platform import sources, tables
+from sales_platform import forecasting, sources, tables
 from sales_platform.calendar import validate_country
 
 DEFAULT_SEED = 42
@@ -143,6 +143,10 @@ class ShopSettings(dg.ConfigurableResource):
     def country_code(self) -> str:
         """The shop's country, normalized; a clear ValueError when the holidays package lacks it."""
         return validate_country(self.country)
+
+    def forecast_config(self) -> forecasting.ForecastConfig:
+        """The forecaster's settings for this shop: its country's calendar."""
+        return forecasting.ForecastConfig(country=self.country_code())
 
     def is_synthetic(self) -> bool:
         if self.source not in ("synthetic", "file"):

@@ -78,7 +78,7 @@ from sales_platform.forecasting.baselines import (
     baseline_forecast,
     seasonal_naive_in_sample,
 )
-from sales_platform.forecasting.config import FeatureConfig, ForecastConfig
+from sales_platform.forecasting.config import ForecastConfig
 from sales_platform.forecasting.features import NotEnoughHistory, build_features
 from sales_platform.forecasting.intervals import IntervalCalibration
 from sales_platform.forecasting.model import (
@@ -89,7 +89,7 @@ from sales_platform.forecasting.model import (
     fit_forecaster,
 )
 from sales_platform.forecasting.publish import forecast_to_publish
-from sales_platform.forecasting.reconciliation import reconcile
+from sales_platform.forecasting.reconciliation import top_down
 from sales_platform.forecasting.selection import (
     CANDIDATES,
     DEFAULT_METHOD,
@@ -116,7 +116,6 @@ __all__ = [
     "TRUSTED_TYPES",
     "WEEKDAY_LEVEL",
     "BacktestResult",
-    "FeatureConfig",
     "FittedForecaster",
     "ForecastConfig",
     "IntervalCalibration",
@@ -130,10 +129,10 @@ __all__ = [
     "fold_origins",
     "forecast_to_publish",
     "gate_passes",
-    "reconcile",
     "published_forecast",
     "run_backtest",
     "score_forecasts",
     "seasonal_naive_in_sample",
     "selection_table",
+    "top_down",
 ]

@@ -86,7 +86,7 @@ def run_backtest(
 ) -> BacktestResult:
     """Rolling-origin evaluation of the candidates, the published choice and the oracle."""
     start = time.perf_counter()
-    config = (config or ForecastConfig()).with_(horizon=horizon)
+    config = config or ForecastConfig()
     if folds < 1:
         raise ValueError(f"folds must be >= 1, got {folds}")
     panel = to_wide(daily_sales)
@@ -116,7 +116,7 @@ def run_backtest(
             if frames
             else dict.fromkeys(panel.series, DEFAULT_METHOD)
         )
-        preds[PUBLISHED] = publish(preds, panel.series, choice, config.reconciliation)
+        preds[PUBLISHED] = publish(preds, panel.series, choice)
         if oracle is not None:
             preds[ORACLE] = oracle[o + 1 : o + 1 + horizon]
         actual = panel.values[o + 1 : o + 1 + horizon]

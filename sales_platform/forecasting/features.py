@@ -104,10 +104,9 @@ def state_arrays(
     Row ``d`` uses ``values[:d]`` only (revenue strictly before day ``d``); row ``n`` is the state
     after the last day, the one a forecast starts from. NaN where history is too short.
 
-    Keys: ``lag_{k}``, ``roll_mean_{w}``, ``roll_std_{w}`` and ``level``: the mean of the last
-    ``config.level_window`` days; with ``config.clean_level`` and ``event_days`` (bool ``[n]``,
-    the known event days) the mean of the last ``level_window`` days that were not event days
-    (:func:`_clean_level`).
+    Keys: ``lag_{k}``, ``roll_mean_{w}``, ``roll_std_{w}``, ``weekday_profile`` and ``level``:
+    the mean of the last ``config.level_window`` days that were not ``event_days`` (bool ``[n]``,
+    the known event days; :func:`_clean_level`), the plain mean without them.
     """
     n, n_series = values.shape
     pad = max(max(config.lags), max(config.windows), config.level_window)
@@ -120,15 +119,11 @@ def state_arrays(
         out[f"roll_mean_{w}"] = mean
         out[f"roll_std_{w}"] = std
     w = config.level_window
-    if w > 1:
-        level, _ = _window_mean_std(padded, w, n + 1, pad)
-    else:
-        level = padded[pad - 1 : pad + n].copy()
-    if config.clean_level and event_days is not None and w > 1:
+    level, _ = _window_mean_std(padded, w, n + 1, pad)
+    if event_days is not None:
         level = np.where(np.isfinite(level), _clean_level(values, event_days, w), level)
     out["level"] = level
-    if config.profile_weeks > 0:
-        out["weekday_profile"] = _weekday_profile(values, config.profile_weeks, event_days)
+    out["weekday_profile"] = _weekday_profile(values, config.profile_weeks, event_days)
     return out
 
 
@@ -288,13 +283,11 @@ def build_features(
 
 def feature_names(config: ForecastConfig, cal_names: list[str]) -> list[str]:
     """The model's feature columns, in order (``cal_names``: all ``calendar_features`` columns)."""
-    names = ["series_id", "horizon", *cal_names, "is_promotion"]
-    names += [f"lag_{k}" for k in config.lags] if config.use_lags else []
+    names = ["series_id", *cal_names, "is_promotion"]
+    names += [f"lag_{k}" for k in config.lags]
     for w in config.windows:
         names += [f"roll_mean_{w}", f"roll_std_{w}"]
-    names += [f"same_weekday_{j + 1}" for j in range(config.seasonal_lags)]
-    names += ["weekday_profile"] if config.profile_weeks > 0 else []
-    names += ["level_growth_28"]
+    names += ["weekday_profile", "level_growth_28"]
     if config.yearly:
         names += ["last_year", "level_growth_year", "year_shape"]
     return names
@@ -317,7 +310,7 @@ def design_matrix(
     every day index up to ``max(origins + horizons)``: both are known in advance.
     ``origins`` and ``horizons`` are equal-length int arrays of pairs. Returns ``X`` (float64,
     rows ordered pair-major then series) and ``base`` (the denominator of the target per row: the
-    level at the origin, times the target weekday's profile if ``config.profile_in_target``).
+    level at the origin times the target weekday's profile, at least a tenth of the level).
     Only ``values[:o + 1]`` enters a row of origin ``o``: no leakage by construction.
     """
     n, n_series = values.shape
@@ -330,36 +323,21 @@ def design_matrix(
     m = len(origins)
 
     level = np.maximum(np.nan_to_num(state["level"][s_idx], nan=LEVEL_FLOOR), LEVEL_FLOOR)  # [m, S]
-    norm = level if config.target_transform != "none" else np.ones_like(level)
-    if config.profile_weeks > 0:
-        profile = state["weekday_profile"][s_idx, :, (horizons - 1) % 7]  # [m, S]
-    else:
-        profile = np.ones_like(level)
-    base = level * profile if config.profile_in_target else level
-    base = np.maximum(base, BASE_FLOOR_SHARE * level)
+    profile = state["weekday_profile"][s_idx, :, (horizons - 1) % 7]  # [m, S]
+    base = np.maximum(level * profile, BASE_FLOOR_SHARE * level)
 
     cols: list[np.ndarray] = []
     cols.append(np.broadcast_to(np.arange(n_series, dtype=np.float64), (m, n_series)))
-    cols.append(np.broadcast_to(horizons[:, None].astype(np.float64), (m, n_series)))
     cal_rows = cal[targets]  # [m, C]
     for j in range(cal.shape[1]):
         cols.append(np.broadcast_to(cal_rows[:, j : j + 1], (m, n_series)))
     cols.append(promo[targets])
-    for k in config.lags if config.use_lags else ():
-        cols.append(state[f"lag_{k}"][s_idx] / norm)
+    for k in config.lags:
+        cols.append(state[f"lag_{k}"][s_idx] / level)
     for w in config.windows:
-        cols.append(state[f"roll_mean_{w}"][s_idx] / norm)
-        cols.append(state[f"roll_std_{w}"][s_idx] / norm)
-    # Same weekday as the target, in the most recent weeks observed by the origin.
-    weeks_back = -(-horizons // 7)  # ceil(h / 7)
-    for j in range(config.seasonal_lags):
-        idx = targets - 7 * (weeks_back + j)
-        ok = idx >= 0
-        vals = np.full((m, n_series), np.nan)
-        vals[ok] = values[idx[ok]]
-        cols.append(vals / norm)
-    if config.profile_weeks > 0:
-        cols.append(profile)
+        cols.append(state[f"roll_mean_{w}"][s_idx] / level)
+        cols.append(state[f"roll_std_{w}"][s_idx] / level)
+    cols.append(profile)
     prev = s_idx - 28
     ok = prev >= 0
     growth = np.full((m, n_series), np.nan)
@@ -390,21 +368,11 @@ def design_matrix(
     return X.reshape(m * n_series, -1), base.reshape(-1)
 
 
-def transform_target(y: np.ndarray, level: np.ndarray, kind: str) -> np.ndarray:
-    """Revenue to the model's target scale (``ratio``: y / level; ``log_ratio``: its log)."""
-    if kind == "ratio":
-        return y / level
-    if kind == "log_ratio":
-        return np.log1p(y) - np.log1p(level)
-    return y
+def to_ratio(y: np.ndarray, base: np.ndarray) -> np.ndarray:
+    """Revenue as the model's target: its ratio to the base, capped at :data:`RATIO_CAP`."""
+    return np.clip(y / base, 0.0, RATIO_CAP)
 
 
-def inverse_target(z: np.ndarray, level: np.ndarray, kind: str) -> np.ndarray:
-    """Inverse of :func:`transform_target`, clipped at zero."""
-    if kind == "ratio":
-        out = z * level
-    elif kind == "log_ratio":
-        out = np.expm1(z + np.log1p(level))
-    else:
-        out = z
-    return np.maximum(out, 0.0)
+def from_ratio(z: np.ndarray, base: np.ndarray) -> np.ndarray:
+    """Revenue from a predicted ratio (never negative)."""
+    return np.maximum(z * base, 0.0)

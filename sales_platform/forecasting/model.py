@@ -4,13 +4,13 @@
   (mean of the last 28 days, known event days skipped) times its weekday profile (26 weeks) for
   the target's weekday. Growth lives in the level, so the trees never extrapolate a trend; they
   learn what is left (season, events, holidays, momentum), pooled over all series.
-- Strategy ``recursive`` (default): a one-step forest iterated over the horizon; every step's
-  lags, rolling statistics, level and profile are recomputed from the history extended by the
-  earlier *predictions* (never actuals after the origin); every step's calendar features are
-  those of its own target day. ``direct``: one forest for all horizons, the horizon a feature,
-  each row pairing the state at the origin with the calendar of its target day.
-- Coherence: base forecasts are reconciled (``config.reconciliation``, default MinT-diagonal
-  ``wls``) so that the categories add up to the total exactly.
+- Recursive: a one-step forest iterated over the horizon; every step's lags, rolling
+  statistics, level and profile are recomputed from the history extended by the earlier
+  *predictions* (never actuals after the origin); every step's calendar features are those of
+  its own target day. (A direct forest, the horizon a feature, did worse on the development
+  data and was removed.)
+- Not reconciled here: each series publishes its chosen candidate and the published forecast is
+  reconciled (:mod:`~sales_platform.forecasting.selection`).
 - Reproducible: the forest is seeded and predictions sum the trees in a fixed order (one thread),
   so the same data and config give bit-identical forecasts, whatever ``n_jobs``.
 
@@ -30,7 +30,6 @@ from sales_platform.forecasting.config import ForecastConfig
 from sales_platform.forecasting.features import (
     BASE_FLOOR_SHARE,
     LEVEL_FLOOR,
-    RATIO_CAP,
     YEAR,
     NotEnoughHistory,
     Panel,
@@ -38,14 +37,14 @@ from sales_platform.forecasting.features import (
     design_matrix,
     event_days,
     feature_names,
-    inverse_target,
+    from_ratio,
     promotion_matrix,
     state_arrays,
+    to_ratio,
     to_wide,
-    transform_target,
 )
 
-MODEL_VERSION = "rf-global-2.0"
+MODEL_VERSION = "rf-global-2.1"
 """Version of the forecasting code: bump when features or the model change meaning."""
 METHOD = "random_forest"
 """``method`` of the model's forecasts and ``model`` of its backtest rows."""
@@ -123,10 +122,6 @@ class FittedForecaster:
         return {
             "model_version": self.model_version,
             "method": self.method,
-            "strategy": self.config["strategy"],
-            "target_transform": self.config["target_transform"],
-            "reconciliation": self.config["reconciliation"],
-            "horizon": int(self.config["horizon"]),
             "params": params,
             "config": self.config,
             "series": self.series,
@@ -142,7 +137,7 @@ class FittedForecaster:
 
     def __repr__(self) -> str:
         return (
-            f"FittedForecaster({self.method}, {self.config['strategy']}, "
+            f"FittedForecaster({self.method}, "
             f"{len(self.series)} series, trained {self.train_start}..{self.train_end})"
         )
 
@@ -180,24 +175,14 @@ def _known_ahead(
     return cal_names, cal, promotion_matrix(days, panel.series, promotions)
 
 
-def training_pairs(n: int, config: ForecastConfig) -> tuple[np.ndarray, np.ndarray]:
-    """(origin, horizon) pairs of the training rows for ``n`` days of history.
+def training_origins(n: int, config: ForecastConfig) -> np.ndarray:
+    """Origins of the one-step training rows for ``n`` days of history.
 
-    An origin needs ``config.warmup_days`` days of history before its next day; the target day
-    ``origin + h`` must be observed and fall within the last ``config.max_train_days`` days.
+    An origin needs ``config.warmup_days`` days of history before its next day, the target day
+    ``origin + 1``, which must fall within the last ``config.max_train_days`` days.
     """
-    max_h = config.horizon if config.strategy == "direct" else 1
-    first_origin = config.warmup_days - 1
-    # Every ``origin_stride``-th origin, counted back from the last one (rows of neighbouring
-    # origins share their target days and are nearly duplicates for the direct model).
-    origins = np.arange(n - 2, first_origin - 1, -config.origin_stride)[::-1]
-    if origins.size == 0:
-        return origins, origins
-    o, h = np.meshgrid(origins, np.arange(1, max_h + 1), indexing="ij")
-    o, h = o.reshape(-1), h.reshape(-1)
-    t = o + h
-    keep = (t <= n - 1) & (t >= n - config.max_train_days)
-    return o[keep], h[keep]
+    first = max(config.warmup_days - 1, n - 1 - config.max_train_days)
+    return np.arange(first, n - 1)
 
 
 def fit_forecaster(
@@ -208,28 +193,25 @@ def fit_forecaster(
     """Fit the global forest on the ``sales_features`` table (or ``daily_sales``).
 
     Only ``date``, ``series`` and ``revenue`` are read: the design rows are rebuilt with the same
-    leakage-free state definitions as :func:`~sales_platform.forecasting.features.build_features`,
-    because a direct row pairs the state at the origin with the calendar of a later target day.
+    leakage-free state definitions as :func:`~sales_platform.forecasting.features.build_features`
+    (the same code the recursive forecast computes each step with).
     """
     config = config or ForecastConfig()
     start = time.perf_counter()
     panel = to_wide(features)
     n, n_series = panel.values.shape
-    origins, horizons = training_pairs(n, config)
+    origins = training_origins(n, config)
     if origins.size < MIN_TRAINING_ORIGINS:
         raise NotEnoughHistory(
             f"not enough history to fit: {n} days, the model needs more than "
             f"{config.warmup_days + MIN_TRAINING_ORIGINS} (warm-up {config.warmup_days} days)"
         )
-    cal_names, cal, promo = _known_ahead(panel, 0, config.horizon, config.country, promotions)
-    X, level = design_matrix(panel.values, cal_names, cal, origins, horizons, config, promo)
-    y = panel.values[origins + horizons].reshape(-1)
-    target = transform_target(y, level, config.target_transform)
-    if config.target_transform == "ratio":
-        target = np.clip(target, 0.0, RATIO_CAP)
+    cal_names, cal, promo = _known_ahead(panel, 0, 0, config.country, promotions)
+    steps = np.ones_like(origins)
+    X, base = design_matrix(panel.values, cal_names, cal, origins, steps, config, promo)
+    targets = origins + 1
     estimator = make_estimator(config)
-    estimator.fit(X.astype(np.float32), target)
-    targets = origins + horizons
+    estimator.fit(X.astype(np.float32), to_ratio(panel.values[targets].reshape(-1), base))
     return FittedForecaster(
         estimator=estimator,
         config=config.to_dict(),
@@ -248,29 +230,34 @@ def fit_forecaster(
 def predict_panel(
     model: FittedForecaster,
     panel: Panel,
-    horizon: int | None = None,
+    horizon: int,
     promotions: pd.DataFrame | None = None,
 ) -> np.ndarray:
     """The forest's point forecasts ``[horizon, n_series]`` (series in ``model.series`` order),
-    not reconciled: the published forecast reconciles whatever each series publishes."""
+    not reconciled: the published forecast reconciles whatever each series publishes.
+
+    Recursive: each step's lags, rolling statistics, level and profile come from the history
+    extended by the earlier steps' predictions, never from actuals after the origin.
+    """
     config = model.forecast_config
-    horizon = int(horizon or config.horizon)
     values = panel.values
     n, n_series = values.shape
     if n < config.warmup_days:
         raise ValueError(f"need at least {config.warmup_days} days of history, got {n}")
-    if config.strategy == "direct":
-        if horizon > config.horizon:
-            raise ValueError(
-                f"the direct model was trained for {config.horizon} days ahead, asked for {horizon}"
-            )
-        cal_names, cal, promo = _known_ahead(panel, 0, horizon, config.country, promotions)
-        origins = np.full(horizon, n - 1)
-        steps = np.arange(1, horizon + 1)
-        X, level = design_matrix(values, cal_names, cal, origins, steps, config, promo)
-        z = _predict(model.estimator, X.astype(np.float32))
-        return inverse_target(z, level, config.target_transform).reshape(horizon, n_series)
-    return _recursive(model, config, panel, horizon, promotions)
+    # Enough tail for every feature: last year's level and the weekday profile's window.
+    keep = min(n, max(YEAR + config.warmup_days, 7 * config.profile_weeks) + 8)
+    ext = np.vstack([values[n - keep :], np.zeros((horizon, n_series))])
+    cal_names, cal, promo = _known_ahead(panel, n - keep, horizon, config.country, promotions)
+    events = event_days(cal_names, cal, promo)
+    out = np.empty((horizon, n_series))
+    for step in range(horizon):
+        o = keep - 1 + step
+        state = state_arrays(ext[: o + 1], config, events[: o + 1])
+        X, base = design_matrix(
+            ext[: o + 1], cal_names, cal, np.array([o]), np.array([1]), config, promo, state=state
+        )
+        ext[o + 1] = out[step] = from_ratio(_predict(model.estimator, X.astype(np.float32)), base)
+    return out
 
 
 def weekday_level_values(
@@ -286,37 +273,6 @@ def weekday_level_values(
     cal_names, cal, promo = _known_ahead(panel, n - keep, 0, config.country, promotions)
     state = state_arrays(panel.values[n - keep :], config, event_days(cal_names, cal, promo))
     level = np.maximum(np.nan_to_num(state["level"][-1], nan=LEVEL_FLOOR), LEVEL_FLOOR)
-    if config.profile_weeks == 0:
-        return np.tile(level, (horizon, 1))
     profile = state["weekday_profile"][-1]  # [S, 7]: offset c is the weekday of day n + c
     steps = np.arange(horizon) % 7
     return np.maximum(level * profile[:, steps].T, BASE_FLOOR_SHARE * level)
-
-
-def _recursive(
-    model: FittedForecaster,
-    config: ForecastConfig,
-    panel: Panel,
-    horizon: int,
-    promotions: pd.DataFrame | None,
-):
-    """Iterate the one-step model: each step's lags use earlier predictions, never actuals."""
-    values = panel.values
-    n, n_series = values.shape
-    # Enough tail for every feature: last year's level and the weekday profile's window.
-    keep = min(n, max(YEAR + config.warmup_days, 7 * config.profile_weeks) + 8)
-    ext = np.vstack([values[n - keep :], np.zeros((horizon, n_series))])
-    cal_names, cal, promo = _known_ahead(panel, n - keep, horizon, config.country, promotions)
-    events = event_days(cal_names, cal, promo)
-    out = np.empty((horizon, n_series))
-    for step in range(horizon):
-        o = keep - 1 + step
-        state = state_arrays(ext[: o + 1], config, events[: o + 1])
-        X, level = design_matrix(
-            ext[: o + 1], cal_names, cal, np.array([o]), np.array([1]), config, promo, state=state
-        )
-        z = _predict(model.estimator, X.astype(np.float32))
-        pred = inverse_target(z, level, config.target_transform)
-        ext[o + 1] = pred
-        out[step] = pred
-    return out

@@ -5,7 +5,8 @@ Every series publishes one of the candidates: the global forest (:data:`METHOD`)
 candidate with the lowest out-of-sample MAE of that series on the backtest; a series without
 backtest rows gets
 :data:`DEFAULT_METHOD`. The chosen forecasts are then reconciled so the categories add up to the
-total (``ForecastConfig.reconciliation``).
+total top-down (:func:`~sales_platform.forecasting.reconciliation.top_down`): the total keeps the
+forecast its own backtest chose, and a lumpy category cannot pull it.
 
 In the backtest the choice is honest: fold ``k`` publishes what the folds before it chose (fold 1
 the default), so the ``published`` rows score the procedure, not the best candidate in hindsight.
@@ -25,7 +26,7 @@ from sales_platform.forecasting.model import (
     predict_panel,
     weekday_level_values,
 )
-from sales_platform.forecasting.reconciliation import reconcile
+from sales_platform.forecasting.reconciliation import top_down
 from sales_platform.forecasting.statistical import ETS, ets_values
 from sales_platform.tables import TOTAL_SERIES
 
@@ -97,12 +98,11 @@ def publish(
     candidates: dict[str, np.ndarray],
     series: list[str],
     choice: dict[str, str],
-    reconciliation: str,
 ) -> np.ndarray:
-    """Each series' chosen candidate, reconciled so the categories add up to the total."""
+    """Each series' chosen candidate, the categories scaled to add up to the total."""
     values = np.column_stack([candidates[choice[s]][:, j] for j, s in enumerate(series)])
     total = series.index(TOTAL_SERIES) if TOTAL_SERIES in series else None
-    return reconcile(values, total, reconciliation)
+    return top_down(values, total)
 
 
 def published_forecast(
@@ -125,6 +125,6 @@ def published_forecast(
     panel = to_wide(daily_sales, series=model.series)
     candidates = candidate_values(model, panel, horizon, promotions)
     choice = choose_methods(backtest_predictions, model.series)
-    values = publish(candidates, model.series, choice, model.forecast_config.reconciliation)
+    values = publish(candidates, model.series, choice)
     calibration = IntervalCalibration.from_predictions(backtest_predictions)
     return forecast_frame(panel.dates[-1], model.series, values, choice, calibration, PUBLISHED)
