@@ -43,6 +43,7 @@ ALL_PRODUCTS = "__all__"
 
 # A published forecast: the point forecast, its 80%/95% intervals and where it came from.
 FORECAST_COLUMNS: dict[str, str] = {
+    "origin": "DATE",  # the last day of data the forecast was made from
     "date": "DATE",
     "series": "VARCHAR",
     "horizon": "INTEGER",

@@ -126,7 +126,7 @@ def _forecast(
             f = total * share
             rows.append(
                 (
-                    day, series, h, f,
+                    end, day, series, h, f,
                     f - half80 * share, f + half80 * share,
                     f - half95 * share, f + half95 * share,
                     methods.get(series, "weekday_level"), MODEL_VERSION, run_id, created_at,

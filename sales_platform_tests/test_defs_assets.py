@@ -219,6 +219,7 @@ def test_forecast_history_replaces_a_rerun_of_the_same_origin(tmp_path):
         dates = pd.date_range(first_day, periods=3)
         return pd.DataFrame(
             {
+                "origin": dates[0] - pd.Timedelta(days=1),
                 "date": dates,
                 "series": "total",
                 "horizon": [1, 2, 3],

@@ -77,7 +77,7 @@ def sales_forecast(
     pool=DUCKDB_POOL,
     description=(
         "Every published forecast, with its run id and creation time; a re-run for the same "
-        "first forecast day replaces that day's forecast."
+        "origin replaces that origin's forecast."
     ),
 )
 def forecast_history(
@@ -93,8 +93,10 @@ def forecast_history(
     df = sales_forecast
     if earlier is not None and len(earlier):
         earlier["date"] = pd.to_datetime(earlier["date"])
-        first_days = earlier["date"] - pd.to_timedelta(earlier["horizon"] - 1, unit="D")
-        kept = earlier[first_days != sales_forecast["date"].min()]
+        if "origin" not in earlier:  # a history stored before each forecast kept its origin
+            earlier["origin"] = earlier["date"] - pd.to_timedelta(earlier["horizon"], unit="D")
+        origin = pd.Timestamp(sales_forecast["origin"].iloc[0])
+        kept = earlier[pd.to_datetime(earlier["origin"]) != origin]
         df = pd.concat([kept, sales_forecast], ignore_index=True)
     df = df[list(tables.COLUMNS[tables.FORECAST_HISTORY])]
     context.add_output_metadata(

@@ -34,7 +34,15 @@ DEFAULT_BUCKETS = (1, 8, 15, 22)
 """Horizon buckets by their first step: 1-7, 8-14, 15-21 and 22+ days ahead."""
 SCALE_FLOOR = 1.0
 INTERVAL_COLUMNS = ["lower_80", "upper_80", "lower_95", "upper_95"]
-FORECAST_FRAME_COLUMNS = ["date", "series", "horizon", "forecast", *INTERVAL_COLUMNS, "method"]
+FORECAST_FRAME_COLUMNS = [
+    "origin",
+    "date",
+    "series",
+    "horizon",
+    "forecast",
+    *INTERVAL_COLUMNS,
+    "method",
+]
 
 
 def _conformal_quantile(z: np.ndarray, level: float) -> float:
@@ -177,6 +185,7 @@ def forecast_frame(
                 bounds[c][:, j] = b[c]
     frame = pd.DataFrame(
         {
+            "origin": pd.Timestamp(last_date).date(),
             "date": np.repeat(dates.date, n_series),
             "series": np.tile(np.array(series, dtype=object), horizon),
             "horizon": np.repeat(steps, n_series).astype(np.int64),
