@@ -86,6 +86,9 @@ def daemon(tmp_path):
         "SALES_HISTORY_END": "2025-10-31",
         "SALES_ORDERS_PER_DAY": "150",
     }
+    # Create the instance's SQLite storages before any other process opens them: the daemon and
+    # a CLI creating them at once race on their alembic version tables.
+    instance = DagsterInstance.from_config(str(home))
     log = (tmp_path / "daemon.log").open("w")
     process = subprocess.Popen(
         [str(BIN / "dagster-daemon"), "run", "-m", "sales_platform.definitions"],
@@ -94,7 +97,6 @@ def daemon(tmp_path):
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    instance = DagsterInstance.from_config(str(home))
     try:
         yield env, instance, process.pid
     finally:
