@@ -2,7 +2,6 @@
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-export SALES_DUCKDB_PATH ?= data/sales.duckdb
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
 # The small profile used by CI: about 16 months of history at ~200 order lines a day, in its own
@@ -68,7 +67,10 @@ dashboard: install
 bench: run browser
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python benchmarks/pipeline_benchmark.py
-	$(BIN)/python benchmarks/forecast_benchmark.py
+	$(BIN)/python benchmarks/forecast_benchmark.py --dataset synthetic
+	$(BIN)/python benchmarks/forecast_benchmark.py --dataset superstore
+	$(BIN)/python benchmarks/candidate_study.py
+	$(BIN)/python benchmarks/own_data_benchmark.py
 	$(BIN)/python benchmarks/dashboard_render.py
 	$(BIN)/python benchmarks/reader_soak.py
 
