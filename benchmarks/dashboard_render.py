@@ -19,7 +19,6 @@ exception.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import tempfile
@@ -38,6 +37,7 @@ from dashboard.headless import (  # noqa: E402
     free_port,
     serve_dashboard,
 )
+from sales_platform import settings  # noqa: E402
 
 TARGET_S = 3.0
 
@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--db",
-        default=os.environ.get("SALES_DUCKDB_PATH", "data/sales.duckdb"),
+        default=settings.database_path(),
         help="DuckDB file (default: $SALES_DUCKDB_PATH or data/sales.duckdb)",
     )
     parser.add_argument("--runs", type=int, default=5, help="page loads (first one is cold)")

@@ -19,7 +19,7 @@ import threading
 import time
 from pathlib import Path
 
-from sales_platform import tables
+from sales_platform import settings, tables
 from sales_platform.storage import StorageReadError, read_table
 
 REPO = Path(__file__).resolve().parents[1]
@@ -51,7 +51,7 @@ def main() -> None:
         home.mkdir()
         database = str(Path(tmp) / "sales.duckdb")
         env = {**os.environ, **SMALL_PROFILE, "DAGSTER_HOME": str(home)}
-        env[tables.DUCKDB_PATH_ENV] = database
+        env[settings.DUCKDB_PATH_ENV] = database
         if not run_job(env):  # the reader needs a first published forecast
             raise SystemExit("the first run failed")
 

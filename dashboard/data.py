@@ -33,11 +33,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from sales_platform import storage
+from sales_platform import settings, storage
 from sales_platform import tables as T
-
-ENV_DATABASE = "SALES_DUCKDB_PATH"
-DEFAULT_DATABASE = "data/sales.duckdb"
 
 PUBLISHED = "published"
 """``backtest.model`` of what the platform publishes: per series the candidate chosen on earlier
@@ -88,8 +85,7 @@ OPTIONAL_TABLES = (T.SALES_FORECAST, T.BACKTEST, T.BACKTEST_PREDICTIONS, T.FOREC
 # --------------------------------------------------------------------------------------------------
 def database_path(environ: Mapping[str, str] | None = None) -> Path:
     """The DuckDB file: ``$SALES_DUCKDB_PATH`` or ``data/sales.duckdb`` (relative to the cwd)."""
-    env = os.environ if environ is None else environ
-    return Path(env.get(ENV_DATABASE) or DEFAULT_DATABASE)
+    return Path(settings.database_path(environ))
 
 
 def data_version(path: str | os.PathLike[str]) -> str | None:

@@ -19,6 +19,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from sales_platform import settings
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 APP = REPO_ROOT / "dashboard" / "app.py"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -96,7 +98,7 @@ def serve_dashboard(
     ]  # fmt: skip
     # No --client.* flags: the repository's .streamlit/config.toml (read from the working
     # directory, the repository root) sets them as for `make dashboard`.
-    env = {**os.environ, "SALES_DUCKDB_PATH": str(database)}
+    env = {**os.environ, settings.DUCKDB_PATH_ENV: str(database)}
     with log_path.open("wb") as log:
         proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from sales_platform import tables
+from sales_platform import settings, tables
 from sales_platform.storage import DatabaseNotFoundError, query
 
 
@@ -69,7 +69,7 @@ def outside_history_warning(instance: dg.DagsterInstance | None = None) -> list[
 
 
 def main() -> int:
-    database = tables.database_path()
+    database = settings.database_path()
     try:
         print(summary(database))
     except DatabaseNotFoundError:

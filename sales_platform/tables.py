@@ -6,17 +6,6 @@ the public contract; an asset may store more. Dates are DATE, timestamps are tim
 
 from __future__ import annotations
 
-import os
-
-DUCKDB_PATH_ENV = "SALES_DUCKDB_PATH"
-DEFAULT_DUCKDB_PATH = "data/sales.duckdb"
-
-
-def database_path() -> str:
-    """The DuckDB file every asset lives in: $SALES_DUCKDB_PATH, else data/sales.duckdb."""
-    return os.environ.get(DUCKDB_PATH_ENV) or DEFAULT_DUCKDB_PATH
-
-
 TOTAL_SERIES = "total"
 """`series` value of the shop-wide series; every other series value is a product category."""
 

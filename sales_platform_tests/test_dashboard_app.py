@@ -14,6 +14,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from dashboard import data
+from sales_platform import settings
 from sales_platform import tables as T
 from sales_platform_tests import dashboard_fixtures as fx
 
@@ -33,7 +34,7 @@ def known_db(tmp_path_factory):
 
 
 def run_app(db: Path, monkeypatch) -> AppTest:
-    monkeypatch.setenv(data.ENV_DATABASE, str(db))
+    monkeypatch.setenv(settings.DUCKDB_PATH_ENV, str(db))
     at = AppTest.from_file(str(APP), default_timeout=30)
     at.run()
     assert not at.exception, [e.value for e in at.exception]

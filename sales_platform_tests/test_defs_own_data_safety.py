@@ -20,7 +20,7 @@ import pytest
 from sales_platform import summary, tables
 from sales_platform.defs.raw import customers, orders, products
 from sales_platform.defs.sales import daily_sales
-from sales_platform.defs.settings import HistoryWindow, file_source_window_from_env
+from sales_platform.settings import HistoryWindow, file_source_window_from_env
 from sales_platform_tests.test_defs_assets import resources
 
 FIXTURES = Path(__file__).parent / "fixtures" / "orders_files"

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import date
 
 import pytest
 
-from sales_platform.defs.settings import HistoryWindow, ShopSettings, env_or_default
+from sales_platform.defs.settings import ShopSettings, env_or_default
+from sales_platform.settings import HistoryWindow
 
 
 def test_default_history_is_about_two_years_ending_yesterday(monkeypatch):
@@ -52,3 +55,14 @@ def test_env_or_default_names_the_variable_when_set(monkeypatch):
 def test_unknown_source_is_rejected():
     with pytest.raises(ValueError, match="SALES_SOURCE must be"):
         ShopSettings(source="ftp").is_synthetic()
+
+
+def test_the_settings_module_is_plain_and_holds_the_database_default():
+    """Dashboard and benchmarks read the settings without loading Dagster or the file sources."""
+    code = (
+        "import sys; from sales_platform import settings; "
+        "print(settings.database_path({}), settings.database_path({'SALES_DUCKDB_PATH': '/x.db'}),"
+        " 'dagster' in sys.modules, 'sales_platform.sources' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["data/sales.duckdb", "/x.db", "False", "False"]

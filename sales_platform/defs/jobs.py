@@ -5,7 +5,7 @@ import os
 
 import dagster as dg
 
-from sales_platform import sources, tables
+from sales_platform import settings, sources, tables
 from sales_platform.defs.partitions import daily_partitions, full_history_tags
 from sales_platform.defs.products import PRODUCTS_GROUP
 from sales_platform.defs.settings import ShopSettings
@@ -51,7 +51,7 @@ daily_sales_job = dg.define_asset_job(
 @dg.schedule(
     name="daily_sales_schedule",
     job=daily_sales_job,
-    cron_schedule=os.environ.get("SALES_SCHEDULE_CRON") or "0 2 * * *",
+    cron_schedule=os.environ.get(settings.SCHEDULE_CRON_ENV) or settings.DEFAULT_SCHEDULE_CRON,
     execution_timezone="UTC",
     default_status=dg.DefaultScheduleStatus.STOPPED,
     description="Every day at 02:00 UTC: materialize yesterday's orders partition and downstream.",

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import dagster as dg
 
-from sales_platform.defs.settings import HistoryWindow, file_source_window_from_env
+from sales_platform.settings import HistoryWindow, file_source_window_from_env
 
 # A file source's history is the data's own window unless SALES_HISTORY_* say otherwise.
 HISTORY = HistoryWindow.from_env(data_window=file_source_window_from_env)

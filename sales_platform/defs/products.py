@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from dagster_duckdb import DuckDBResource
 
-from sales_platform import tables
+from sales_platform import settings, tables
 from sales_platform.defs.metadata import OWNERS, table_metadata
 from sales_platform.defs.settings import ForecastSettings, ProductSettings, ShopSettings
 from sales_platform.forecasting import products as fp
@@ -31,11 +31,11 @@ REVENUE_TOLERANCE = 1e-6
 def category_keys() -> list[str]:
     """The categories to partition by: the synthetic shop's, or those of the stored catalog of
     a file source (none before its first load: run `sales_forecast_job`, then reload)."""
-    if os.environ.get("SALES_SOURCE", "synthetic") != "file":
+    if os.environ.get(settings.SOURCE_ENV, settings.DEFAULT_SOURCE) != "file":
         return sorted(CATEGORIES)
     try:
         stored = query(
-            tables.database_path(), f"SELECT DISTINCT category FROM {tables.PRODUCTS} ORDER BY 1"
+            settings.database_path(), f"SELECT DISTINCT category FROM {tables.PRODUCTS} ORDER BY 1"
         )
     except StorageReadError:
         return []
