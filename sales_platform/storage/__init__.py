@@ -45,10 +45,11 @@ _LAZY = {
     "PartitionBoundsError": "sales_platform.storage.pandas_handler",
     "PartitionSchemaChangeError": "sales_platform.storage.pandas_handler",
     "TransactionalPandasTypeHandler": "sales_platform.storage.pandas_handler",
-    "table_columns": "sales_platform.storage.pandas_handler",
+    "table_columns": "sales_platform.storage.catalog",
 }
 
 if TYPE_CHECKING:
+    from sales_platform.storage.catalog import table_columns
     from sales_platform.storage.connection import (
         DEFAULT_LOCK_TIMEOUT_S,
         DatabaseLockTimeoutError,
@@ -70,7 +71,6 @@ if TYPE_CHECKING:
         PartitionBoundsError,
         PartitionSchemaChangeError,
         TransactionalPandasTypeHandler,
-        table_columns,
     )
 
 

@@ -55,9 +55,10 @@ from dagster_duckdb import DuckDBIOManager, DuckDBResource
 from pydantic import Field
 
 from sales_platform.storage import DUCKDB_POOL
+from sales_platform.storage.catalog import select_statement
 from sales_platform.storage.connection import DEFAULT_LOCK_TIMEOUT_S, connect_read_write
 from sales_platform.storage.model_handler import SkopsModelTypeHandler, import_type
-from sales_platform.storage.pandas_handler import TransactionalPandasTypeHandler, select_statement
+from sales_platform.storage.pandas_handler import TransactionalPandasTypeHandler
 from sales_platform.storage.reader import DEFAULT_SCHEMA, quote_ident
 
 __all__ = [

@@ -49,12 +49,8 @@ from dagster import InputContext, MetadataValue, OutputContext
 from dagster._core.definitions.metadata import TableMetadataSet
 from dagster._core.storage.db_io_manager import DbTypeHandler, TableSlice
 
-from sales_platform.storage.pandas_handler import (
-    qualified,
-    record_table_version,
-    run_in_transaction,
-    table_columns,
-)
+from sales_platform.storage.catalog import qualified, table_columns
+from sales_platform.storage.transaction import record_table_version, run_in_transaction
 
 __all__ = [
     "ModelIntegrityError",

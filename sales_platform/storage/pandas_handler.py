@@ -50,9 +50,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from datetime import UTC, datetime
+from collections.abc import Mapping
 from typing import Any
 
 import duckdb
@@ -60,38 +58,28 @@ import pandas as pd
 from dagster import InputContext, MetadataValue, OutputContext, TableColumn, TableSchema
 from dagster._core.definitions.metadata import TableMetadataSet
 from dagster._core.storage.db_io_manager import DbTypeHandler, TableSlice
-from dagster_duckdb.io_manager import _partition_where_clause
 
-from sales_platform.storage.reader import VERSIONS_TABLE, normalize_datetimes, quote_ident
+from sales_platform.storage.catalog import (
+    describe_frame,
+    partition_where_clause,
+    qualified,
+    select_statement,
+    table_columns,
+)
+from sales_platform.storage.columns import describe_diff, projection, schema_diff
+from sales_platform.storage.reader import normalize_datetimes
+from sales_platform.storage.transaction import record_table_version, run_in_transaction
 
 __all__ = [
     "PartitionBoundsError",
     "PartitionSchemaChangeError",
     "TransactionalPandasTypeHandler",
-    "describe_frame",
-    "record_table_version",
-    "run_in_transaction",
-    "table_columns",
 ]
 
 _FRAME_VIEW_PREFIX = "__sales_platform_frame_"
 
 MODEL_TABLE_COLUMNS = frozenset({"model_type", "format", "data", "sha256"})
 """Columns that mark a table written by the model handler."""
-
-# new type -> existing types it may be inserted into without losing information
-_SAFE_WIDENINGS: dict[str, set[str]] = {
-    "TINYINT": {"SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE"},
-    "SMALLINT": {"INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE"},
-    "INTEGER": {"BIGINT", "HUGEINT", "DOUBLE"},
-    "UTINYINT": {"USMALLINT", "UINTEGER", "UBIGINT", "SMALLINT", "INTEGER", "BIGINT", "DOUBLE"},
-    "USMALLINT": {"UINTEGER", "UBIGINT", "INTEGER", "BIGINT", "DOUBLE"},
-    "UINTEGER": {"UBIGINT", "BIGINT", "DOUBLE"},
-    # practically lossless (exact up to 2**53); pandas turns ints into floats and back with NaNs
-    "BIGINT": {"HUGEINT", "DOUBLE"},
-    "DATE": {"TIMESTAMP"},
-    "FLOAT": {"DOUBLE"},
-}
 
 
 class PartitionSchemaChangeError(ValueError):
@@ -100,153 +88,6 @@ class PartitionSchemaChangeError(ValueError):
 
 class PartitionBoundsError(ValueError):
     """Rows of a partition's output fall outside that partition's slice."""
-
-
-def qualified(table_slice: TableSlice) -> str:
-    return f"{quote_ident(table_slice.schema)}.{quote_ident(table_slice.table)}"
-
-
-def table_columns(
-    connection: duckdb.DuckDBPyConnection, schema: str, table: str
-) -> dict[str, str] | None:
-    """``{column: duckdb type}`` of an existing table, or ``None`` if it does not exist."""
-    rows = connection.execute(
-        "SELECT column_name, data_type FROM duckdb_columns() "
-        "WHERE database_name = current_database() AND schema_name = ? AND table_name = ? "
-        "ORDER BY column_index",
-        [schema, table],
-    ).fetchall()
-    if rows:
-        return {name: dtype for name, dtype in rows}
-    exists = connection.execute(
-        "SELECT count(*) FROM duckdb_tables() "
-        "WHERE database_name = current_database() AND schema_name = ? AND table_name = ?",
-        [schema, table],
-    ).fetchone()
-    return {} if exists and exists[0] else None
-
-
-def describe_frame(connection: duckdb.DuckDBPyConnection, view: str) -> dict[str, str]:
-    rows = connection.execute(f"DESCRIBE SELECT * FROM {quote_ident(view)}").fetchall()
-    return {row[0]: row[1] for row in rows}
-
-
-def _normalised_type(dtype: str, target: str | None) -> str | None:
-    """The type a frame column is cast to on write (``None``: keep as is)."""
-    upper = dtype.upper()
-    if upper in ("TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S"):
-        return "TIMESTAMP"
-    if upper == '"NULL"' or upper == "NULL":
-        return target or "VARCHAR"
-    if upper.startswith("ENUM("):
-        return "VARCHAR"
-    return None
-
-
-def _projection(
-    frame_types: Mapping[str, str],
-    view: str,
-    target: Mapping[str, str] | None,
-    declared: Mapping[str, str] | None = None,
-) -> str:
-    exprs = []
-    for name, dtype in frame_types.items():
-        col = quote_ident(name)
-        if declared and name in declared:
-            exprs.append(f"CAST({col} AS {declared[name]}) AS {col}")
-            continue
-        if dtype.upper() == "TIMESTAMP WITH TIME ZONE":
-            exprs.append(f"timezone('UTC', {col}) AS {col}")
-            continue
-        cast_to = _normalised_type(dtype, (target or {}).get(name))
-        exprs.append(f"CAST({col} AS {cast_to}) AS {col}" if cast_to else col)
-    return f"SELECT {', '.join(exprs) if exprs else '*'} FROM {quote_ident(view)}"
-
-
-def _stored_type(dtype: str) -> str:
-    """The type a frame column gets in the table (after normalisation)."""
-    if dtype.upper() == "TIMESTAMP WITH TIME ZONE":
-        return "TIMESTAMP"
-    return _normalised_type(dtype, None) or dtype
-
-
-def schema_diff(
-    existing: Mapping[str, str], frame_types: Mapping[str, str], *, check_types: bool
-) -> tuple[list[str], list[str], list[str]]:
-    """(added, dropped, retyped) columns of the frame relative to the existing table."""
-    added = [c for c in frame_types if c not in existing]
-    dropped = [c for c in existing if c not in frame_types]
-    retyped = []
-    if check_types:
-        for col, dtype in frame_types.items():
-            if col not in existing or dtype.upper() in ('"NULL"', "NULL"):
-                continue
-            new, old = _stored_type(dtype).upper(), existing[col].upper()
-            if new != old and old not in _SAFE_WIDENINGS.get(new, set()):
-                retyped.append(f"{col}: {existing[col]} -> {_stored_type(dtype)}")
-    return added, dropped, retyped
-
-
-def _describe_diff(added: Sequence[str], dropped: Sequence[str], retyped: Sequence[str]) -> str:
-    parts = []
-    if added:
-        parts.append(f"added {list(added)}")
-    if dropped:
-        parts.append(f"dropped {list(dropped)}")
-    if retyped:
-        parts.append(f"retyped {list(retyped)}")
-    return "; ".join(parts)
-
-
-def record_table_version(
-    connection: duckdb.DuckDBPyConnection,
-    table_slice: TableSlice,
-    *,
-    run_id: str | None,
-    partition: str | None,
-    row_count: int,
-) -> str:
-    """Record a write in ``main._storage_table_versions`` (call inside the write transaction)."""
-    versions = f"main.{quote_ident(VERSIONS_TABLE)}"
-    connection.execute(
-        f"CREATE TABLE IF NOT EXISTS {versions} (table_schema VARCHAR, table_name VARCHAR, "
-        "version VARCHAR, written_at TIMESTAMP, run_id VARCHAR, partition_key VARCHAR, "
-        "row_count BIGINT)"
-    )
-    version = uuid.uuid4().hex
-    connection.execute(
-        f"DELETE FROM {versions} WHERE table_schema = ? AND table_name = ?",
-        [table_slice.schema, table_slice.table],
-    )
-    connection.execute(
-        f"INSERT INTO {versions} VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [
-            table_slice.schema,
-            table_slice.table,
-            version,
-            datetime.now(UTC).replace(tzinfo=None),
-            run_id,
-            partition,
-            row_count,
-        ],
-    )
-    return version
-
-
-@contextmanager
-def run_in_transaction(
-    connection: duckdb.DuckDBPyConnection,
-) -> Iterator[duckdb.DuckDBPyConnection]:
-    """``BEGIN TRANSACTION`` ... ``COMMIT``, or ``ROLLBACK`` if the body raises."""
-    connection.execute("BEGIN TRANSACTION")
-    try:
-        yield connection
-    except BaseException:
-        # The transaction may already be aborted; closing the connection rolls back anyway.
-        with contextlib.suppress(duckdb.Error):
-            connection.execute("ROLLBACK")
-        raise
-    connection.execute("COMMIT")
 
 
 def _run_id(context: OutputContext) -> str | None:
@@ -342,12 +183,12 @@ class TransactionalPandasTypeHandler(DbTypeHandler[pd.DataFrame]):
     @staticmethod
     def _replace_table(connection, table_slice, view, frame_types, existing, declared) -> str:
         target = qualified(table_slice)
-        select = _projection(frame_types, view, None, declared)
+        select = projection(frame_types, view, None, declared)
         connection.execute(f"CREATE OR REPLACE TABLE {target} AS {select}")
         if existing is None:
             return "created"
         added, dropped, retyped = schema_diff(existing, frame_types, check_types=True)
-        change = _describe_diff(added, dropped, retyped)
+        change = describe_diff(added, dropped, retyped)
         return f"replaced (schema change: {change})" if change else "replaced"
 
     @staticmethod
@@ -355,20 +196,20 @@ class TransactionalPandasTypeHandler(DbTypeHandler[pd.DataFrame]):
         context, connection, table_slice, view, frame_types, existing, obj, declared
     ) -> str:
         target = qualified(table_slice)
-        where = _partition_where_clause(table_slice.partition_dimensions)
+        where = partition_where_clause(table_slice.partition_dimensions)
         if existing is not None:
             added, dropped, retyped = schema_diff(existing, frame_types, check_types=not obj.empty)
             if added or dropped or retyped:
                 raise PartitionSchemaChangeError(
                     f"The output of partition {_partition_label(context)} of "
                     f"{table_slice.schema}.{table_slice.table} does not match the stored "
-                    f"partitioned table: {_describe_diff(added, dropped, retyped)}. Nothing was "
+                    f"partitioned table: {describe_diff(added, dropped, retyped)}. Nothing was "
                     "written or deleted. Writing one partition with a new schema would mix "
                     "schemas in one table; to rebuild it, drop the table (e.g. `DROP TABLE "
                     f"{table_slice.schema}.{table_slice.table}` with the run stopped) and "
                     "re-materialize all partitions (one backfill), or keep the old columns/types."
                 )
-        select = _projection(frame_types, view, existing, declared)
+        select = projection(frame_types, view, existing, declared)
         if not obj.empty:
             try:
                 outside = connection.execute(
@@ -424,11 +265,3 @@ class TransactionalPandasTypeHandler(DbTypeHandler[pd.DataFrame]):
     @property
     def supported_types(self):
         return [pd.DataFrame]
-
-
-def select_statement(table_slice: TableSlice) -> str:
-    cols = ", ".join(quote_ident(c) for c in table_slice.columns) if table_slice.columns else "*"
-    sql = f"SELECT {cols} FROM {qualified(table_slice)}"
-    if table_slice.partition_dimensions:
-        sql += f" WHERE {_partition_where_clause(table_slice.partition_dimensions)}"
-    return sql
