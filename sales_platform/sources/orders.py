@@ -6,6 +6,10 @@ problem at its file/row/column) -> check the parsed lines with pandera (`schema.
 zero quantities, negative prices/amounts, duplicated order lines) -> split returns from sales ->
 keep the days asked for -> refuse the load when too much of it is bad. Nothing is ever written:
 the result lives in memory.
+
+This module is the API and the order of the steps; the steps live beside it: `dates` (which
+date layout a column uses), `numbers` (decimal point or comma), `parse` (the parse query),
+`rejected` (a problem per row, for ``LoadResult.rejected`` and `SourceError`).
 """
 
 from __future__ import annotations
@@ -17,56 +21,27 @@ from pathlib import Path
 from typing import Any, Literal
 
 import duckdb
-import numpy as np
 import pandas as pd
-import pandera.pandas as pa
-import pyarrow as pa_arrow
 
 from sales_platform.tables import COLUMNS, ORDERS
 
 from . import schema as S
-from .dates import ISO, MAX_YEAR, MIN_YEAR, choose_date_format, date_sql, sql_text
+from .dates import choose_date_format
 from .errors import SourceError
 from .files import SourceFile, discover
-from .mapping import FIELDS, ColumnMapping
-from .numbers import NumberFormat, number_format
+from .mapping import ColumnMapping
+from .numbers import number_format
+from .parse import CHECKED, clean_sql, concat_reads, fetch, parse_sql
 from .reader import FileRead, read_files
+from .rejected import REJECTED_COLUMNS, finish_problems, parse_problems, rule_problems
 
 OnError = Literal["fail", "quarantine"]
-
-#: Returns and cancellations: a line is one when its quantity is negative, or when its status
-#: (trimmed, case-insensitive) is one of `ColumnMapping.return_statuses`. Such lines are NOT in
-#: `orders` (sales are never netted against returns, so revenue stays gross sales); they are in
-#: `LoadResult.returns`, counted in ``counts["returns"]``.
-RETURN_BY_QUANTITY = "negative quantity"
-RETURN_BY_STATUS = "status"
 
 #: The share of a load's rows (in range) that may be rejected before the whole load is refused.
 DEFAULT_MAX_REJECTED = 0.01
 _NUMBER_SAMPLE = 2_000  # values per number column looked at to detect the number format
 
-# Parse-stage reasons.
-MISSING = "missing value"
-NOT_A_NUMBER = "not a number"
-NOT_WHOLE = "not a whole number"
-OUT_OF_RANGE = "number out of range"
-BAD_DATE = "unparseable date"
-DATE_RANGE = f"date out of range ({MIN_YEAR}-{MAX_YEAR})"
-BAD_LINE = "not a whole number >= 0"
-
-#: Fields whose values are checked at the parse stage, in reporting order.
-_CHECKED = (
-    "order_id",
-    "line_number",
-    "order_ts",
-    "order_date",
-    "product_id",
-    "quantity",
-    "unit_price",
-    "amount",
-)
 ORDER_COLUMNS = list(COLUMNS[ORDERS])
-REJECTED_COLUMNS = ["file", "row", "column", "value", "reason"]
 RETURNS_COLUMNS = [*ORDER_COLUMNS, "status", "file", "row", "reason"]
 
 
@@ -317,11 +292,11 @@ def _load(
     if unreadable:
         # How many of such a file's rows are bad is unknown: no policy can load around it.
         raise SourceError.refused(
-            _finish_problems(pd.DataFrame(unreadable)),
+            finish_problems(pd.DataFrame(unreadable)),
             f"{len(unreadable)} file(s) cannot be read as a table",
         )
 
-    raw = _concat(reads)
+    raw = concat_reads(reads)
     con.register("raw", raw)
     date_formats = {}
     for field in ("order_ts", "order_date"):
@@ -332,7 +307,7 @@ def _load(
             warnings.extend([warning] if warning else [])
     numbers = number_format(mapping, _number_samples(con))
     con.execute(
-        f"CREATE TEMP TABLE parsed AS {_parse_sql(mapping, date_formats, numbers, start, end)}"
+        f"CREATE TEMP TABLE parsed AS {parse_sql(mapping, date_formats, numbers, start, end)}"
     )
     con.unregister("raw")
 
@@ -344,25 +319,25 @@ def _load(
             column_of[(index, "unit_price")] = read.columns["amount"]
 
     # 1. Values that do not parse (rows in scope only).
-    errors = ", ".join(f"{f}_err" for f in _CHECKED)
-    bad = _fetch(
+    errors = ", ".join(f"{f}_err" for f in CHECKED)
+    bad = fetch(
         con,
         f"SELECT _seq, _file_idx, _file, _row, {errors} FROM parsed WHERE has_err AND in_scope "
         "ORDER BY _seq",
     )
-    value_problems = _parse_problems(bad, raw, column_of)
+    value_problems = parse_problems(bad, raw, column_of)
     # 2. Rules on the parsed lines (pandera): the lines in scope, plus the lines outside it that
     #    share an (order_id, line_number) with one of them, so that duplicates across days are
     #    judged the same way by a daily load as by a full one (the first in file order wins).
-    clean = _fetch(con, _clean_sql(ranged=start is not None or end is not None))
-    rule_problems, rule_bad = _rule_problems(clean, raw, column_of)
-    value_problems = pd.concat([value_problems, rule_problems], ignore_index=True)
+    clean = fetch(con, clean_sql(ranged=start is not None or end is not None))
+    broken_rules, rule_bad = rule_problems(clean, raw, column_of)
+    value_problems = pd.concat([value_problems, broken_rules], ignore_index=True)
 
     all_problems = pd.concat(
         [pd.DataFrame(problems, columns=["_file_idx", "_seq", *REJECTED_COLUMNS]), value_problems],
         ignore_index=True,
     )
-    all_problems = _finish_problems(all_problems)
+    all_problems = finish_problems(all_problems)
     rejected_rows = structural_rows + int(value_problems["_seq"].nunique())
     if on_error == "fail" and len(all_problems):
         raise SourceError.from_problems(all_problems, rows_rejected=rejected_rows)
@@ -372,7 +347,7 @@ def _load(
     orders = _contract(sales)
     returns = _returns(good.loc[good["is_return"]])
     out_of_range_days = (
-        _fetch(con, "SELECT order_date, count(*) AS n FROM parsed WHERE NOT in_scope GROUP BY ALL")
+        fetch(con, "SELECT order_date, count(*) AS n FROM parsed WHERE NOT in_scope GROUP BY ALL")
         .set_index("order_date")["n"]
         .sort_index()
     )
@@ -434,360 +409,6 @@ def _product_attributes(sales: pd.DataFrame) -> pd.DataFrame:
         )
         attributes[out] = mode.reindex(attributes.index)
     return attributes.reset_index().astype(S.STRING)
-
-
-def _string_type(t: pa_arrow.DataType) -> bool:
-    return (
-        pa_arrow.types.is_string(t)
-        or pa_arrow.types.is_large_string(t)
-        or pa_arrow.types.is_string_view(t)
-    )
-
-
-def _fetch(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
-    """Run `sql` and return pandas with ``string[pyarrow]`` text and ``datetime64[ns]`` times."""
-    table = con.sql(sql).to_arrow_table()
-    schema = pa_arrow.schema(
-        [
-            pa_arrow.field(f.name, pa_arrow.large_string()) if _string_type(f.type) else f
-            for f in table.schema
-        ]
-    )
-    table = table.cast(schema)
-    frame = table.to_pandas(
-        types_mapper={pa_arrow.large_string(): pd.StringDtype("pyarrow")}.get,
-        date_as_object=False,
-    )
-    for name, dtype in frame.dtypes.items():
-        if pd.api.types.is_datetime64_any_dtype(dtype) and dtype != "datetime64[ns]":
-            frame[name] = frame[name].astype("datetime64[ns]")
-    return frame
-
-
-def _concat(reads: list[tuple[int, FileRead, bool]]) -> pa_arrow.Table:
-    """One Arrow table of every file's text columns plus where each row came from."""
-    tables = []
-    for index, read, in_scope in reads:
-        n = read.table.num_rows
-        extra = {
-            "_file": pa_arrow.array([str(read.file.path)] * n, pa_arrow.string()),
-            "_file_rel": pa_arrow.array([read.file.relpath] * n, pa_arrow.string()),
-            "_file_idx": pa_arrow.array(np.full(n, index, dtype=np.int32)),
-            "_file_day": pa_arrow.array([read.file.day] * n, pa_arrow.date32()),
-            "_scope_file": pa_arrow.array(np.full(n, in_scope, dtype=bool)),
-        }
-        for field in FIELDS:
-            extra[f"_m_{field}"] = pa_arrow.array(np.full(n, field in read.columns, dtype=bool))
-        table = read.table
-        for name, array in extra.items():
-            table = table.append_column(name, array)
-        tables.append(table)
-    if not tables:
-        fields = [pa_arrow.field(f, pa_arrow.string()) for f in FIELDS]
-        fields += [
-            pa_arrow.field("_row", pa_arrow.int64()),
-            pa_arrow.field("_file", pa_arrow.string()),
-            pa_arrow.field("_file_rel", pa_arrow.string()),
-            pa_arrow.field("_file_idx", pa_arrow.int32()),
-            pa_arrow.field("_file_day", pa_arrow.date32()),
-            pa_arrow.field("_scope_file", pa_arrow.bool_()),
-        ]
-        fields += [pa_arrow.field(f"_m_{f}", pa_arrow.bool_()) for f in FIELDS]
-        table = pa_arrow.schema(fields).empty_table()
-    else:
-        table = pa_arrow.concat_tables(tables, promote_options="permissive")
-    return table.append_column("_seq", pa_arrow.array(np.arange(table.num_rows, dtype=np.int64)))
-
-
-def _trimmed(field: str) -> str:
-    return f"NULLIF(trim({field}), '')"
-
-
-def _parse_sql(
-    mapping: ColumnMapping,
-    date_formats: dict[str, tuple[str, tuple[str, ...]]],
-    numbers: NumberFormat,
-    start: date | None,
-    end: date | None,
-) -> str:
-    """One query: trimmed text -> typed fields, derived fields, a reason column per field, and
-    whether the row is in the requested range (by its order date, else by its file's date).
-
-    Without an order id column each line is its own order, named by its file and row."""
-    trimmed = ", ".join(f"{_trimmed(f)} AS {f}_v" for f in FIELDS)
-    ts_fmt = date_formats.get("order_ts", (ISO, ()))[1]
-    d_fmt = date_formats.get("order_date", (ISO, ()))[1]
-    statuses = ", ".join(sql_text(s.strip().lower()) for s in mapping.return_statuses) or "NULL"
-    in_years = f"BETWEEN {MIN_YEAR} AND {MAX_YEAR}"
-    stripped_numbers = ", ".join(f"{numbers.strip_sql(f + '_v')} AS {f}_s" for f in _NUMBERS)
-    bounds = []
-    if start is not None:
-        bounds.append(f"order_date >= DATE '{start.isoformat()}'")
-    if end is not None:
-        bounds.append(f"order_date <= DATE '{end.isoformat()}'")
-    in_range = " AND ".join(bounds) or "true"
-    has_err = " OR ".join(f"{f}_err IS NOT NULL" for f in _CHECKED)
-    return f"""
-    WITH s AS (
-        SELECT _seq, _file, _file_idx, _row, _file_day, _scope_file, {
-        ", ".join(f"_m_{f}" for f in FIELDS)
-    }, {trimmed},
-            CASE WHEN _m_order_id THEN {_trimmed("order_id")}
-                 ELSE _file_rel || ':' || _row END AS oid
-        FROM raw
-    ), stripped AS (
-        SELECT *, {stripped_numbers} FROM s
-    ), n AS MATERIALIZED (
-        SELECT *,
-            TRY_CAST(line_number_v AS DOUBLE) AS ln_num,
-            {numbers.parse_sql("quantity_s")} AS q_num,
-            {numbers.parse_sql("unit_price_s")} AS p_num,
-            {numbers.parse_sql("amount_s")} AS a_num,
-            {date_sql("order_ts_v", ts_fmt)} AS ts_val,
-            {date_sql("order_date_v", d_fmt)} AS d_val,
-            row_number() OVER (PARTITION BY _file_idx, oid ORDER BY _seq) AS ln_derived
-        FROM stripped
-    ), t AS MATERIALIZED (
-        SELECT *,
-            CASE WHEN isfinite(q_num) AND q_num = floor(q_num) AND abs(q_num) <= 2147483647
-                 THEN q_num::INTEGER END AS q_ok,
-            CASE WHEN isfinite(p_num) THEN p_num END AS p_ok,
-            CASE WHEN isfinite(a_num) THEN a_num END AS a_ok,
-            CASE WHEN year(ts_val) {in_years} THEN ts_val END AS ts_ok,
-            CASE WHEN year(d_val) {in_years} THEN d_val END AS d_ok,
-            CASE WHEN isfinite(ln_num) AND ln_num = floor(ln_num)
-                      AND ln_num BETWEEN 0 AND 2147483647
-                 THEN ln_num::INTEGER END AS ln_ok,
-            lower(status_v) AS status_l
-        FROM n
-    ), typed AS (
-        SELECT
-            _seq, _file, _file_idx, _row, _scope_file,
-            oid AS order_id,
-            CASE WHEN _m_line_number THEN ln_ok ELSE ln_derived::INTEGER END AS line_number,
-            CASE WHEN _m_order_ts THEN ts_ok ELSE d_ok END AS order_ts,
-            CAST(CASE WHEN _m_order_date THEN d_ok ELSE ts_ok END AS DATE) AS order_date,
-            coalesce(customer_id_v, 'unknown') AS customer_id,
-            product_id_v AS product_id,
-            q_ok AS quantity,
-            coalesce(p_ok, abs(a_ok) / NULLIF(abs(q_ok), 0)) AS unit_price,
-            coalesce(a_ok, q_ok * p_ok) AS amount,
-            category_v AS category,
-            product_name_v AS product_name,
-            status_l AS status,
-            (coalesce(q_ok < 0, false) OR coalesce(status_l IN ({statuses}), false)) AS is_return,
-            CASE WHEN q_ok < 0 THEN '{RETURN_BY_QUANTITY}'
-                 WHEN status_l IN ({statuses}) THEN '{RETURN_BY_STATUS} ' || status_l
-            END AS return_reason,
-            CASE WHEN oid IS NULL THEN '{MISSING}' END AS order_id_err,
-            CASE WHEN NOT _m_line_number THEN NULL
-                 WHEN line_number_v IS NULL THEN '{MISSING}'
-                 WHEN ln_num IS NULL THEN '{NOT_A_NUMBER}'
-                 WHEN ln_ok IS NULL THEN '{BAD_LINE}' END AS line_number_err,
-            CASE WHEN NOT _m_order_ts THEN NULL
-                 WHEN order_ts_v IS NULL THEN '{MISSING}'
-                 WHEN ts_val IS NULL THEN '{BAD_DATE}'
-                 WHEN ts_ok IS NULL THEN '{DATE_RANGE}' END AS order_ts_err,
-            CASE WHEN NOT _m_order_date THEN NULL
-                 WHEN order_date_v IS NULL THEN '{MISSING}'
-                 WHEN d_val IS NULL THEN '{BAD_DATE}'
-                 WHEN d_ok IS NULL THEN '{DATE_RANGE}' END AS order_date_err,
-            CASE WHEN product_id_v IS NULL THEN '{MISSING}' END AS product_id_err,
-            CASE WHEN quantity_v IS NULL THEN '{MISSING}'
-                 WHEN q_num IS NULL OR NOT isfinite(q_num) THEN '{NOT_A_NUMBER}'
-                 WHEN q_num <> floor(q_num) THEN '{NOT_WHOLE}'
-                 WHEN q_ok IS NULL THEN '{OUT_OF_RANGE}' END AS quantity_err,
-            CASE WHEN NOT _m_unit_price THEN NULL
-                 WHEN unit_price_v IS NULL AND amount_v IS NULL THEN '{MISSING}'
-                 WHEN unit_price_v IS NOT NULL AND p_ok IS NULL THEN '{NOT_A_NUMBER}' END
-                 AS unit_price_err,
-            CASE WHEN NOT _m_amount THEN NULL
-                 WHEN amount_v IS NULL AND NOT _m_unit_price THEN '{MISSING}'
-                 WHEN amount_v IS NOT NULL AND a_ok IS NULL THEN '{NOT_A_NUMBER}' END AS amount_err
-        FROM t
-    )
-    SELECT *,
-        ({has_err}) AS has_err,
-        CASE WHEN order_date IS NOT NULL THEN ({in_range}) ELSE _scope_file END AS in_scope
-    FROM typed
-    """
-
-
-_NUMBERS = ("quantity", "unit_price", "amount")
-_LINE_COLUMNS = (
-    "_seq, _file_idx, _file, _row, in_scope, order_id, line_number, order_ts, order_date, "
-    "customer_id, product_id, quantity, unit_price, amount, status, is_return, return_reason, "
-    "category, product_name"
-)
-
-
-def _clean_sql(*, ranged: bool) -> str:
-    if not ranged:
-        return f"SELECT {_LINE_COLUMNS} FROM parsed WHERE NOT has_err ORDER BY _seq"
-    return f"""
-    WITH keys AS (
-        SELECT DISTINCT order_id, line_number FROM parsed WHERE in_scope AND NOT has_err
-    )
-    SELECT {_LINE_COLUMNS} FROM parsed p
-    WHERE NOT has_err AND (in_scope OR EXISTS (
-        SELECT 1 FROM keys k WHERE k.order_id = p.order_id AND k.line_number = p.line_number))
-    ORDER BY _seq
-    """
-
-
-def _empty_problems() -> pd.DataFrame:
-    return pd.DataFrame(columns=["_file_idx", "_seq", *REJECTED_COLUMNS])
-
-
-def _raw_values(raw: pa_arrow.Table, fields: pd.Series, seqs: pd.Series) -> list[Any]:
-    """The text as read (untrimmed) of `fields` at row positions `seqs` of the raw table."""
-    values: list[Any] = [None] * len(seqs)
-    fields_arr, seqs_arr = np.asarray(fields, dtype=object), np.asarray(seqs, dtype=np.int64)
-    for field in pd.unique(fields_arr):
-        if field not in raw.column_names:
-            continue
-        where = np.flatnonzero(fields_arr == field)
-        taken = raw.column(field).take(pa_arrow.array(seqs_arr[where])).to_pylist()
-        for position, value in zip(where, taken, strict=True):
-            values[position] = value
-    return values
-
-
-def _parse_problems(
-    bad: pd.DataFrame, raw: pa_arrow.Table, column_of: dict[tuple[int, str], str]
-) -> pd.DataFrame:
-    """Long frame of the parse-stage problems: one row per (row, field) that failed."""
-    if bad.empty:
-        return _empty_problems()
-    long = bad.melt(
-        id_vars=["_seq", "_file_idx", "_file", "_row"],
-        value_vars=[f"{f}_err" for f in _CHECKED],
-        var_name="field",
-        value_name="reason",
-    ).dropna(subset=["reason"])
-    long["field"] = long["field"].str.removesuffix("_err")
-    long = long.sort_values(["_seq", "field"], key=_field_order, kind="stable")
-    return pd.DataFrame(
-        {
-            "_file_idx": long["_file_idx"].to_numpy(),
-            "_seq": long["_seq"].to_numpy(),
-            "file": long["_file"].astype(str).to_numpy(),
-            "row": long["_row"].to_numpy(),
-            "column": [
-                column_of.get((int(i), f), f)
-                for i, f in zip(long["_file_idx"], long["field"], strict=True)
-            ],
-            "value": _raw_values(raw, long["field"], long["_seq"]),
-            "reason": long["reason"].astype(str).to_numpy(),
-        }
-    )
-
-
-def _field_order(column: pd.Series) -> pd.Series:
-    if column.name == "field":
-        return column.map({f: i for i, f in enumerate(_CHECKED)})
-    return column
-
-
-def _rule_problems(
-    clean: pd.DataFrame, raw: pa_arrow.Table, column_of: dict[tuple[int, str], str]
-) -> tuple[pd.DataFrame, pd.Series]:
-    """Run `LINES_SCHEMA` (pandera) on the parsed lines; failures of lines in scope become
-    problems; returns them and a mask of every failing line."""
-    bad = pd.Series(False, index=clean.index)
-    if clean.empty:
-        return _empty_problems(), bad
-    try:
-        S.LINES_SCHEMA.validate(clean, lazy=True)
-        return _empty_problems(), bad
-    except pa.errors.SchemaErrors as exc:
-        cases = exc.failure_cases
-    found: list[tuple[int, str, str]] = []
-    for case in cases.itertuples(index=False):
-        check = str(case.check)
-        if case.index is None or pd.isna(case.index):
-            raise RuntimeError(f"order lines failed a table-level rule: {case}")  # a bug, not data
-        if check == "multiple_fields_uniqueness":
-            found.append((int(case.index), S.DUPLICATE_LINE, "line_number"))
-        elif check == S.NEGATIVE_AMOUNT:
-            if case.column == "amount":  # a wide check reports every column of the row: keep one
-                found.append((int(case.index), check, "amount"))
-        elif check in S.RULE_FIELD:
-            found.append((int(case.index), check, S.RULE_FIELD[check] or str(case.column)))
-        else:
-            raise RuntimeError(f"unexpected pandera failure on order lines: {case}")
-    table = pd.DataFrame(found, columns=["idx", "reason", "field"]).drop_duplicates(
-        ["idx", "reason"]
-    )
-    bad.loc[table["idx"].to_numpy()] = True
-    part = clean.loc[table["idx"].to_numpy()].reset_index(drop=True)
-    table = table.reset_index(drop=True)
-    file_idx = part["_file_idx"].astype(int).to_numpy()
-    # A derived amount (quantity x unit price) is only negative because the price is: report the
-    # price alone. And only lines in scope are reported.
-    derived = np.array([(i, "amount") not in column_of for i in file_idx], dtype=bool)
-    keep = part["in_scope"].to_numpy(dtype=bool) & ~(
-        (table["reason"] == S.NEGATIVE_AMOUNT).to_numpy() & derived
-    )
-    part, table, file_idx = part.loc[keep], table.loc[keep], file_idx[keep]
-    fields = table["field"].to_numpy(dtype=object)
-    values = _raw_values(raw, pd.Series(fields), part["_seq"])
-    reasons = table["reason"].astype(str).to_numpy(dtype=object)
-    duplicated = reasons == S.DUPLICATE_LINE
-    if duplicated.any():
-        first = _first_occurrence(clean)
-        for k in np.flatnonzero(duplicated):
-            line = part.iloc[k]
-            key = (str(line["order_id"]), int(line["line_number"]))
-            f_file, f_row = first[key]
-            if (int(line["_file_idx"]), "line_number") not in column_of:
-                fields[k] = "order_id"
-            values[k] = f"order {key[0]} line {key[1]}"
-            reasons[k] = f"{S.DUPLICATE_LINE}: first seen at {f_file} row {f_row}"
-    problems = pd.DataFrame(
-        {
-            "_file_idx": file_idx,
-            "_seq": part["_seq"].to_numpy(),
-            "file": part["_file"].astype(str).to_numpy(),
-            "row": part["_row"].to_numpy(),
-            "column": [
-                column_of.get((int(i), f), f) for i, f in zip(file_idx, fields, strict=True)
-            ],
-            "value": values,
-            "reason": reasons,
-        }
-    )
-    return problems, bad
-
-
-def _first_occurrence(clean: pd.DataFrame) -> dict[tuple[str, int], tuple[str, int]]:
-    dup = clean.duplicated(["order_id", "line_number"], keep=False)
-    firsts = clean.loc[dup].drop_duplicates(["order_id", "line_number"], keep="first")
-    return {
-        (str(o), int(n)): (str(f), int(r))
-        for o, n, f, r in zip(
-            firsts["order_id"], firsts["line_number"], firsts["_file"], firsts["_row"], strict=True
-        )
-    }
-
-
-def _finish_problems(problems: pd.DataFrame) -> pd.DataFrame:
-    """Sort by file order then row, and give the `rejected` columns their dtypes."""
-    if problems.empty:
-        out = pd.DataFrame({c: pd.Series(dtype=S.STRING) for c in REJECTED_COLUMNS})
-        out["row"] = out["row"].astype("Int64")
-        return out
-    problems = problems.assign(
-        _order=np.arange(len(problems)),
-        _rowkey=pd.to_numeric(problems["row"], errors="coerce").fillna(0),
-    )
-    problems = problems.sort_values(["_file_idx", "_rowkey", "_order"], kind="stable")
-    out = problems[REJECTED_COLUMNS].reset_index(drop=True)
-    out["row"] = pd.to_numeric(out["row"], errors="coerce").astype("Int64")
-    for col in ("file", "column", "value", "reason"):
-        out[col] = out[col].map(lambda v: None if v is None or v is pd.NA or v != v else str(v))
-        out[col] = out[col].astype(S.STRING)
-    return out
 
 
 def _contract(sales: pd.DataFrame) -> pd.DataFrame:

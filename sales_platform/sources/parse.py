@@ -1,0 +1,248 @@
+"""The parse stage of a load, in DuckDB: the files' text rows as one table, then one query that
+types every field, derives the missing ones and gives each field a reason when its value does
+not parse.
+
+`concat_reads` stacks the text tables of the files read (``raw``: one VARCHAR column per field,
+plus where each row came from and which fields its file maps); `parse_sql` turns ``raw`` into
+``parsed`` (typed fields, ``<field>_err`` reasons, ``has_err``, ``in_scope``, ``is_return``);
+`clean_sql` selects the lines without a parse problem; `fetch` brings a result to pandas.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa_arrow
+
+from .dates import ISO, MAX_YEAR, MIN_YEAR, date_sql, sql_text
+from .mapping import FIELDS, ColumnMapping
+from .numbers import NumberFormat
+from .reader import FileRead
+
+#: Returns and cancellations: a line is one when its quantity is negative, or when its status
+#: (trimmed, case-insensitive) is one of `ColumnMapping.return_statuses`. Such lines are NOT in
+#: `orders` (sales are never netted against returns, so revenue stays gross sales); they are in
+#: `LoadResult.returns`, counted in ``counts["returns"]``.
+RETURN_BY_QUANTITY = "negative quantity"
+RETURN_BY_STATUS = "status"
+
+# Parse-stage reasons.
+MISSING = "missing value"
+NOT_A_NUMBER = "not a number"
+NOT_WHOLE = "not a whole number"
+OUT_OF_RANGE = "number out of range"
+BAD_DATE = "unparseable date"
+DATE_RANGE = f"date out of range ({MIN_YEAR}-{MAX_YEAR})"
+BAD_LINE = "not a whole number >= 0"
+
+#: Fields whose values are checked at the parse stage, in reporting order.
+CHECKED = (
+    "order_id",
+    "line_number",
+    "order_ts",
+    "order_date",
+    "product_id",
+    "quantity",
+    "unit_price",
+    "amount",
+)
+_NUMBERS = ("quantity", "unit_price", "amount")
+_LINE_COLUMNS = (
+    "_seq, _file_idx, _file, _row, in_scope, order_id, line_number, order_ts, order_date, "
+    "customer_id, product_id, quantity, unit_price, amount, status, is_return, return_reason, "
+    "category, product_name"
+)
+
+
+def _string_type(t: pa_arrow.DataType) -> bool:
+    return (
+        pa_arrow.types.is_string(t)
+        or pa_arrow.types.is_large_string(t)
+        or pa_arrow.types.is_string_view(t)
+    )
+
+
+def fetch(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
+    """Run `sql` and return pandas with ``string[pyarrow]`` text and ``datetime64[ns]`` times."""
+    table = con.sql(sql).to_arrow_table()
+    schema = pa_arrow.schema(
+        [
+            pa_arrow.field(f.name, pa_arrow.large_string()) if _string_type(f.type) else f
+            for f in table.schema
+        ]
+    )
+    table = table.cast(schema)
+    frame = table.to_pandas(
+        types_mapper={pa_arrow.large_string(): pd.StringDtype("pyarrow")}.get,
+        date_as_object=False,
+    )
+    for name, dtype in frame.dtypes.items():
+        if pd.api.types.is_datetime64_any_dtype(dtype) and dtype != "datetime64[ns]":
+            frame[name] = frame[name].astype("datetime64[ns]")
+    return frame
+
+
+def concat_reads(reads: list[tuple[int, FileRead, bool]]) -> pa_arrow.Table:
+    """One Arrow table of every file's text columns plus where each row came from."""
+    tables = []
+    for index, read, in_scope in reads:
+        n = read.table.num_rows
+        extra = {
+            "_file": pa_arrow.array([str(read.file.path)] * n, pa_arrow.string()),
+            "_file_rel": pa_arrow.array([read.file.relpath] * n, pa_arrow.string()),
+            "_file_idx": pa_arrow.array(np.full(n, index, dtype=np.int32)),
+            "_file_day": pa_arrow.array([read.file.day] * n, pa_arrow.date32()),
+            "_scope_file": pa_arrow.array(np.full(n, in_scope, dtype=bool)),
+        }
+        for field in FIELDS:
+            extra[f"_m_{field}"] = pa_arrow.array(np.full(n, field in read.columns, dtype=bool))
+        table = read.table
+        for name, array in extra.items():
+            table = table.append_column(name, array)
+        tables.append(table)
+    if not tables:
+        fields = [pa_arrow.field(f, pa_arrow.string()) for f in FIELDS]
+        fields += [
+            pa_arrow.field("_row", pa_arrow.int64()),
+            pa_arrow.field("_file", pa_arrow.string()),
+            pa_arrow.field("_file_rel", pa_arrow.string()),
+            pa_arrow.field("_file_idx", pa_arrow.int32()),
+            pa_arrow.field("_file_day", pa_arrow.date32()),
+            pa_arrow.field("_scope_file", pa_arrow.bool_()),
+        ]
+        fields += [pa_arrow.field(f"_m_{f}", pa_arrow.bool_()) for f in FIELDS]
+        table = pa_arrow.schema(fields).empty_table()
+    else:
+        table = pa_arrow.concat_tables(tables, promote_options="permissive")
+    return table.append_column("_seq", pa_arrow.array(np.arange(table.num_rows, dtype=np.int64)))
+
+
+def _trimmed(field: str) -> str:
+    return f"NULLIF(trim({field}), '')"
+
+
+def parse_sql(
+    mapping: ColumnMapping,
+    date_formats: dict[str, tuple[str, tuple[str, ...]]],
+    numbers: NumberFormat,
+    start: date | None,
+    end: date | None,
+) -> str:
+    """One query: trimmed text -> typed fields, derived fields, a reason column per field, and
+    whether the row is in the requested range (by its order date, else by its file's date).
+
+    Without an order id column each line is its own order, named by its file and row."""
+    trimmed = ", ".join(f"{_trimmed(f)} AS {f}_v" for f in FIELDS)
+    ts_fmt = date_formats.get("order_ts", (ISO, ()))[1]
+    d_fmt = date_formats.get("order_date", (ISO, ()))[1]
+    statuses = ", ".join(sql_text(s.strip().lower()) for s in mapping.return_statuses) or "NULL"
+    in_years = f"BETWEEN {MIN_YEAR} AND {MAX_YEAR}"
+    stripped_numbers = ", ".join(f"{numbers.strip_sql(f + '_v')} AS {f}_s" for f in _NUMBERS)
+    bounds = []
+    if start is not None:
+        bounds.append(f"order_date >= DATE '{start.isoformat()}'")
+    if end is not None:
+        bounds.append(f"order_date <= DATE '{end.isoformat()}'")
+    in_range = " AND ".join(bounds) or "true"
+    has_err = " OR ".join(f"{f}_err IS NOT NULL" for f in CHECKED)
+    return f"""
+    WITH s AS (
+        SELECT _seq, _file, _file_idx, _row, _file_day, _scope_file, {
+        ", ".join(f"_m_{f}" for f in FIELDS)
+    }, {trimmed},
+            CASE WHEN _m_order_id THEN {_trimmed("order_id")}
+                 ELSE _file_rel || ':' || _row END AS oid
+        FROM raw
+    ), stripped AS (
+        SELECT *, {stripped_numbers} FROM s
+    ), n AS MATERIALIZED (
+        SELECT *,
+            TRY_CAST(line_number_v AS DOUBLE) AS ln_num,
+            {numbers.parse_sql("quantity_s")} AS q_num,
+            {numbers.parse_sql("unit_price_s")} AS p_num,
+            {numbers.parse_sql("amount_s")} AS a_num,
+            {date_sql("order_ts_v", ts_fmt)} AS ts_val,
+            {date_sql("order_date_v", d_fmt)} AS d_val,
+            row_number() OVER (PARTITION BY _file_idx, oid ORDER BY _seq) AS ln_derived
+        FROM stripped
+    ), t AS MATERIALIZED (
+        SELECT *,
+            CASE WHEN isfinite(q_num) AND q_num = floor(q_num) AND abs(q_num) <= 2147483647
+                 THEN q_num::INTEGER END AS q_ok,
+            CASE WHEN isfinite(p_num) THEN p_num END AS p_ok,
+            CASE WHEN isfinite(a_num) THEN a_num END AS a_ok,
+            CASE WHEN year(ts_val) {in_years} THEN ts_val END AS ts_ok,
+            CASE WHEN year(d_val) {in_years} THEN d_val END AS d_ok,
+            CASE WHEN isfinite(ln_num) AND ln_num = floor(ln_num)
+                      AND ln_num BETWEEN 0 AND 2147483647
+                 THEN ln_num::INTEGER END AS ln_ok,
+            lower(status_v) AS status_l
+        FROM n
+    ), typed AS (
+        SELECT
+            _seq, _file, _file_idx, _row, _scope_file,
+            oid AS order_id,
+            CASE WHEN _m_line_number THEN ln_ok ELSE ln_derived::INTEGER END AS line_number,
+            CASE WHEN _m_order_ts THEN ts_ok ELSE d_ok END AS order_ts,
+            CAST(CASE WHEN _m_order_date THEN d_ok ELSE ts_ok END AS DATE) AS order_date,
+            coalesce(customer_id_v, 'unknown') AS customer_id,
+            product_id_v AS product_id,
+            q_ok AS quantity,
+            coalesce(p_ok, abs(a_ok) / NULLIF(abs(q_ok), 0)) AS unit_price,
+            coalesce(a_ok, q_ok * p_ok) AS amount,
+            category_v AS category,
+            product_name_v AS product_name,
+            status_l AS status,
+            (coalesce(q_ok < 0, false) OR coalesce(status_l IN ({statuses}), false)) AS is_return,
+            CASE WHEN q_ok < 0 THEN '{RETURN_BY_QUANTITY}'
+                 WHEN status_l IN ({statuses}) THEN '{RETURN_BY_STATUS} ' || status_l
+            END AS return_reason,
+            CASE WHEN oid IS NULL THEN '{MISSING}' END AS order_id_err,
+            CASE WHEN NOT _m_line_number THEN NULL
+                 WHEN line_number_v IS NULL THEN '{MISSING}'
+                 WHEN ln_num IS NULL THEN '{NOT_A_NUMBER}'
+                 WHEN ln_ok IS NULL THEN '{BAD_LINE}' END AS line_number_err,
+            CASE WHEN NOT _m_order_ts THEN NULL
+                 WHEN order_ts_v IS NULL THEN '{MISSING}'
+                 WHEN ts_val IS NULL THEN '{BAD_DATE}'
+                 WHEN ts_ok IS NULL THEN '{DATE_RANGE}' END AS order_ts_err,
+            CASE WHEN NOT _m_order_date THEN NULL
+                 WHEN order_date_v IS NULL THEN '{MISSING}'
+                 WHEN d_val IS NULL THEN '{BAD_DATE}'
+                 WHEN d_ok IS NULL THEN '{DATE_RANGE}' END AS order_date_err,
+            CASE WHEN product_id_v IS NULL THEN '{MISSING}' END AS product_id_err,
+            CASE WHEN quantity_v IS NULL THEN '{MISSING}'
+                 WHEN q_num IS NULL OR NOT isfinite(q_num) THEN '{NOT_A_NUMBER}'
+                 WHEN q_num <> floor(q_num) THEN '{NOT_WHOLE}'
+                 WHEN q_ok IS NULL THEN '{OUT_OF_RANGE}' END AS quantity_err,
+            CASE WHEN NOT _m_unit_price THEN NULL
+                 WHEN unit_price_v IS NULL AND amount_v IS NULL THEN '{MISSING}'
+                 WHEN unit_price_v IS NOT NULL AND p_ok IS NULL THEN '{NOT_A_NUMBER}' END
+                 AS unit_price_err,
+            CASE WHEN NOT _m_amount THEN NULL
+                 WHEN amount_v IS NULL AND NOT _m_unit_price THEN '{MISSING}'
+                 WHEN amount_v IS NOT NULL AND a_ok IS NULL THEN '{NOT_A_NUMBER}' END AS amount_err
+        FROM t
+    )
+    SELECT *,
+        ({has_err}) AS has_err,
+        CASE WHEN order_date IS NOT NULL THEN ({in_range}) ELSE _scope_file END AS in_scope
+    FROM typed
+    """
+
+
+def clean_sql(*, ranged: bool) -> str:
+    if not ranged:
+        return f"SELECT {_LINE_COLUMNS} FROM parsed WHERE NOT has_err ORDER BY _seq"
+    return f"""
+    WITH keys AS (
+        SELECT DISTINCT order_id, line_number FROM parsed WHERE in_scope AND NOT has_err
+    )
+    SELECT {_LINE_COLUMNS} FROM parsed p
+    WHERE NOT has_err AND (in_scope OR EXISTS (
+        SELECT 1 FROM keys k WHERE k.order_id = p.order_id AND k.line_number = p.line_number))
+    ORDER BY _seq
+    """
