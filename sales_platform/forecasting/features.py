@@ -293,6 +293,18 @@ def feature_names(config: ForecastConfig, cal_names: list[str]) -> list[str]:
     return names
 
 
+def seasonal_base(
+    state: dict[str, np.ndarray], rows: np.ndarray, horizons: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(level, profile, base)`` ``[len(rows), S]`` for the target ``horizons`` days after the
+    days whose state is at ``rows`` (rows of :func:`state_arrays`): the floored level, the
+    target weekday's profile and the forest's base, their product, at least a tenth of the level.
+    """
+    level = np.maximum(np.nan_to_num(state["level"][rows], nan=LEVEL_FLOOR), LEVEL_FLOOR)
+    profile = state["weekday_profile"][rows, :, (horizons - 1) % 7]
+    return level, profile, np.maximum(level * profile, BASE_FLOOR_SHARE * level)
+
+
 def design_matrix(
     values: np.ndarray,
     cal_names: list[str],
@@ -322,9 +334,7 @@ def design_matrix(
     s_idx = origins + 1  # state row of the day after the origin: data up to the origin
     m = len(origins)
 
-    level = np.maximum(np.nan_to_num(state["level"][s_idx], nan=LEVEL_FLOOR), LEVEL_FLOOR)  # [m, S]
-    profile = state["weekday_profile"][s_idx, :, (horizons - 1) % 7]  # [m, S]
-    base = np.maximum(level * profile, BASE_FLOOR_SHARE * level)
+    level, profile, base = seasonal_base(state, s_idx, horizons)  # [m, S] each
 
     cols: list[np.ndarray] = []
     cols.append(np.broadcast_to(np.arange(n_series, dtype=np.float64), (m, n_series)))

@@ -28,8 +28,6 @@ from sklearn.ensemble import RandomForestRegressor
 
 from sales_platform.forecasting.config import ForecastConfig
 from sales_platform.forecasting.features import (
-    BASE_FLOOR_SHARE,
-    LEVEL_FLOOR,
     YEAR,
     NotEnoughHistory,
     Panel,
@@ -39,6 +37,7 @@ from sales_platform.forecasting.features import (
     feature_names,
     from_ratio,
     promotion_matrix,
+    seasonal_base,
     state_arrays,
     to_ratio,
     to_wide,
@@ -272,7 +271,5 @@ def weekday_level_values(
     keep = min(n, 7 * config.profile_weeks + config.level_window + 8)
     cal_names, cal, promo = _known_ahead(panel, n - keep, 0, config.country, promotions)
     state = state_arrays(panel.values[n - keep :], config, event_days(cal_names, cal, promo))
-    level = np.maximum(np.nan_to_num(state["level"][-1], nan=LEVEL_FLOOR), LEVEL_FLOOR)
-    profile = state["weekday_profile"][-1]  # [S, 7]: offset c is the weekday of day n + c
-    steps = np.arange(horizon) % 7
-    return np.maximum(level * profile[:, steps].T, BASE_FLOOR_SHARE * level)
+    last = np.full(horizon, len(state["level"]) - 1)  # the state after the last day
+    return seasonal_base(state, last, np.arange(1, horizon + 1))[2]

@@ -26,15 +26,17 @@ def forecast_to_publish(
     that is SeasonalNaive(7), its intervals calibrated on its own in-sample errors.
     """
     if backtest.empty:
-        calibration = IntervalCalibration.from_predictions(seasonal_naive_in_sample(daily_sales))
-        baseline = best_baseline(backtest)
-        reason = f"no backtest: the history is too short for one; published {baseline}"
-        return baseline_forecast(daily_sales, baseline, horizon, calibration), False, reason
-    passed, reason = gate_passes(backtest)
-    if passed:
-        frame = published_forecast(model, daily_sales, backtest_predictions, horizon, promotions)
-        return frame, True, reason
+        reason = "no backtest: the history is too short for one"
+        scored = seasonal_naive_in_sample(daily_sales)
+    else:
+        passed, reason = gate_passes(backtest)
+        if passed:
+            published = published_forecast(
+                model, daily_sales, backtest_predictions, horizon, promotions
+            )
+            return published, True, reason
+        scored = backtest_predictions
     baseline = best_baseline(backtest)
-    calibration = IntervalCalibration.from_predictions(backtest_predictions)
+    calibration = IntervalCalibration.from_predictions(scored)
     frame = baseline_forecast(daily_sales, baseline, horizon, calibration)
     return frame, False, f"{reason}; published {baseline}"

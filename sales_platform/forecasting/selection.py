@@ -3,13 +3,14 @@
 Every series publishes one of the candidates: the global forest (:data:`METHOD`), AutoETS
 (:data:`ETS`), the forest's own base (:data:`WEEKDAY_LEVEL`) and the baselines. The choice is the
 candidate with the lowest out-of-sample MAE of that series on the backtest; a series without
-backtest rows gets
-:data:`DEFAULT_METHOD`. The chosen forecasts are then reconciled so the categories add up to the
-total top-down (:func:`~sales_platform.forecasting.reconciliation.top_down`): the total keeps the
-forecast its own backtest chose, and a lumpy category cannot pull it.
+backtest rows gets :data:`DEFAULT_METHOD`. The chosen forecasts are then reconciled so the
+categories add up to the total top-down
+(:func:`~sales_platform.forecasting.reconciliation.top_down`): the total keeps the forecast its
+own backtest chose, and a lumpy category cannot pull it.
 
-In the backtest the choice is honest: fold ``k`` publishes what the folds before it chose (fold 1
-the default), so the ``published`` rows score the procedure, not the best candidate in hindsight.
+In the backtest the choice is honest: fold ``k`` publishes what the folds before it chose (the
+warm-up fold 0 publishes the default), so the ``published`` rows score the procedure, not the
+best candidate in hindsight.
 """
 
 from __future__ import annotations
@@ -68,29 +69,35 @@ def candidate_mae(predictions: pd.DataFrame) -> pd.DataFrame:
     return table.reindex(columns=[c for c in CANDIDATES if c in table.columns])
 
 
+def _series_scores(mae: pd.DataFrame, name: str) -> pd.Series:
+    """The candidates' MAE of one series (empty without backtest rows)."""
+    return mae.loc[name].dropna() if name in mae.index else pd.Series(dtype=float)
+
+
+def _best(scores: pd.Series) -> str:
+    """The candidate with the lowest MAE (ties: the earlier candidate), else the default."""
+    return str(scores.idxmin()) if len(scores) else DEFAULT_METHOD
+
+
 def choose_methods(predictions: pd.DataFrame, series: list[str]) -> dict[str, str]:
     """The candidate with the lowest backtest MAE per series (ties: the earlier candidate)."""
     mae = candidate_mae(predictions)
-    choice = {}
-    for name in series:
-        scores = mae.loc[name].dropna() if name in mae.index else pd.Series(dtype=float)
-        choice[name] = str(scores.idxmin()) if len(scores) else DEFAULT_METHOD
-    return choice
+    return {name: _best(_series_scores(mae, name)) for name in series}
 
 
 def selection_table(predictions: pd.DataFrame, series: list[str]) -> pd.DataFrame:
     """Per series: the choice, why, and every candidate's backtest MAE (metadata, readers)."""
     mae = candidate_mae(predictions)
-    choice = choose_methods(predictions, series)
     rows = []
     for name in series:
-        scores = mae.loc[name].dropna() if name in mae.index else pd.Series(dtype=float)
+        scores = _series_scores(mae, name)
+        method = _best(scores)
         if len(scores):
-            runner_up = scores.drop(choice[name]).min() if len(scores) > 1 else np.nan
-            why = f"lowest backtest MAE ({scores[choice[name]]:,.1f}; next best {runner_up:,.1f})"
+            runner_up = scores.drop(method).min() if len(scores) > 1 else np.nan
+            why = f"lowest backtest MAE ({scores[method]:,.1f}; next best {runner_up:,.1f})"
         else:
             why = "no backtest rows for this series: the default"
-        rows.append({"series": name, "method": choice[name], "why": why, **scores.to_dict()})
+        rows.append({"series": name, "method": method, "why": why, **scores.to_dict()})
     return pd.DataFrame(rows)
 
 
@@ -115,8 +122,8 @@ def published_forecast(
     """The forecast the platform publishes for the ``horizon`` days after ``daily_sales``.
 
     Each series gets the candidate its backtest chose (``method`` says which); the intervals are
-    calibrated on the published forecast's own backtest residuals. Columns ``date, series,
-    horizon, forecast, lower_80, upper_80, lower_95, upper_95, method``.
+    calibrated on the published forecast's own backtest residuals. Columns
+    :data:`~sales_platform.forecasting.intervals.FORECAST_FRAME_COLUMNS`.
     """
     present = set(daily_sales["series"].astype(str).unique())
     unknown = sorted(present - set(model.series))
