@@ -143,6 +143,8 @@ class SalesDuckDBIOManager(DuckDBIOManager):
 
     @staticmethod
     def type_handlers() -> Sequence[DbTypeHandler]:
+        # Required by DuckDBIOManager; this IO manager writes through build_type_handlers(),
+        # which adds the tables' contract (column_types) and the model handler.
         return [TransactionalPandasTypeHandler()]
 
     @staticmethod
