@@ -6,7 +6,7 @@ import dagster as dg
 
 from sales_platform import forecasting, tables
 from sales_platform.defs import checks, forecast, jobs, model, products, promotions, raw, sales
-from sales_platform.defs.settings import (
+from sales_platform.resources import (
     duckdb_path_from_env,
     forecast_settings_from_env,
     product_settings_from_env,

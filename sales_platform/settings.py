@@ -1,8 +1,8 @@
 """The environment's settings (the README's Configuration table): names, defaults, plain readers.
 
 The one home of every `SALES_*` variable name and default. No Dagster in here: the pipeline's
-resources (`defs/settings.py`) are built from these names and defaults, and the dashboard and the
-benchmarks read the database path through :func:`database_path`.
+resources (`sales_platform/resources.py`) are built from these names and defaults, and the
+dashboard and the benchmarks read the database path through :func:`database_path`.
 """
 
 from __future__ import annotations

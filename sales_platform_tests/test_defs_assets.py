@@ -13,7 +13,7 @@ from sales_platform.defs.forecast import forecast_history
 from sales_platform.defs.promotions import promotions
 from sales_platform.defs.raw import customers, orders, products
 from sales_platform.defs.sales import daily_sales, sales_features
-from sales_platform.defs.settings import ForecastSettings, ShopSettings
+from sales_platform.resources import ForecastSettings, ShopSettings
 from sales_platform.sources import SourceError
 from sales_platform.storage import DuckDBDatabase, SalesDuckDBIOManager, read_table
 

@@ -8,7 +8,7 @@ import dagster as dg
 
 from sales_platform import tables
 from sales_platform.definitions import defs
-from sales_platform.defs.partitions import HISTORY, daily_partitions, full_history_tags
+from sales_platform.partitions import HISTORY, daily_partitions, full_history_tags
 
 PUBLISHED_ASSETS = {
     tables.PRODUCTS,

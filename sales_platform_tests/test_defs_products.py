@@ -13,7 +13,7 @@ from sales_platform.defs.products import (
     product_forecast,
     replenishment,
 )
-from sales_platform.defs.settings import ForecastSettings, ProductSettings, ShopSettings
+from sales_platform.resources import ForecastSettings, ProductSettings, ShopSettings
 from sales_platform.storage import DuckDBDatabase, SalesDuckDBIOManager, read_table
 
 START, END = dt.date(2025, 1, 1), dt.date(2025, 9, 30)
@@ -93,7 +93,7 @@ def test_product_assets_for_one_category(tmp_path):
 
 def test_default_catalog_size_keeps_the_synthetic_shop_unchanged(monkeypatch):
     from sales_platform.defs.raw import shop_config
-    from sales_platform.defs.settings import shop_settings_from_env
+    from sales_platform.resources import shop_settings_from_env
 
     monkeypatch.delenv("SALES_PRODUCTS", raising=False)
     default = synthetic.ShopConfig().n_products

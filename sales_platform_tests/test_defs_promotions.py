@@ -13,9 +13,9 @@ import pytest
 
 from sales_platform import tables
 from sales_platform.definitions import defs
-from sales_platform.defs.partitions import HISTORY
 from sales_platform.defs.promotions import PLAN_AHEAD_DAYS, promotions
-from sales_platform.defs.settings import ShopSettings, shop_settings_from_env
+from sales_platform.partitions import HISTORY
+from sales_platform.resources import ShopSettings, shop_settings_from_env
 from sales_platform.storage import SalesDuckDBIOManager, read_table
 
 

@@ -7,7 +7,7 @@ import dagster as dg
 
 from sales_platform.definitions import defs
 from sales_platform.defs.jobs import orders_files_sensor
-from sales_platform.defs.settings import ShopSettings
+from sales_platform.resources import ShopSettings
 
 GOOD = Path(__file__).parent / "fixtures" / "orders_files" / "good"
 

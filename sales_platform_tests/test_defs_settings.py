@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from sales_platform.defs.settings import ShopSettings, env_or_default
+from sales_platform.resources import ShopSettings, env_or_default
 from sales_platform.settings import HistoryWindow
 
 

@@ -12,14 +12,14 @@ import pandas as pd
 import pytest
 
 from sales_platform import forecasting, synthetic, tables
+from sales_platform.asset_metadata import OWNERS, table_metadata
 from sales_platform.definitions import defs
 from sales_platform.defs.checks import accuracy_scores_published_forecasts, sales_model_predicts
 from sales_platform.defs.forecast import forecast_accuracy
-from sales_platform.defs.metadata import OWNERS, table_metadata
 from sales_platform.defs.model import OVERVIEW_COLUMNS, backtest, sales_model
 from sales_platform.defs.raw import customers, orders, products
 from sales_platform.defs.sales import daily_sales, sales_features
-from sales_platform.defs.settings import ForecastSettings, ShopSettings
+from sales_platform.resources import ForecastSettings, ShopSettings
 from sales_platform.storage import DuckDBDatabase, SalesDuckDBIOManager, read_table, type_name
 
 START, END = dt.date(2025, 3, 1), dt.date(2025, 7, 31)

@@ -11,7 +11,7 @@ import pandas as pd
 from dagster_duckdb import DuckDBResource
 
 from sales_platform import forecasting, tables
-from sales_platform.defs.metadata import markdown_table
+from sales_platform.asset_metadata import markdown_table
 from sales_platform.forecasting.features import to_wide
 from sales_platform.forecasting.model import predict_panel
 from sales_platform.storage import DUCKDB_POOL

@@ -7,9 +7,9 @@ import pandas as pd
 from dagster_duckdb import DuckDBResource
 
 from sales_platform import forecasting, tables
-from sales_platform.defs.metadata import OWNERS, figure_markdown, table_metadata
-from sales_platform.defs.plots import forecast_figure
-from sales_platform.defs.settings import ForecastSettings
+from sales_platform.asset_metadata import OWNERS, figure_markdown, table_metadata
+from sales_platform.plots import forecast_figure
+from sales_platform.resources import ForecastSettings
 from sales_platform.storage import DEFAULT_SCHEMA, DUCKDB_POOL, table_columns
 
 FORECAST = "forecast"

@@ -6,9 +6,9 @@ import os
 import dagster as dg
 
 from sales_platform import settings, sources, tables
-from sales_platform.defs.partitions import daily_partitions, full_history_tags
 from sales_platform.defs.products import PRODUCTS_GROUP
-from sales_platform.defs.settings import ShopSettings
+from sales_platform.partitions import daily_partitions, full_history_tags
+from sales_platform.resources import ShopSettings
 
 # Product assets are partitioned by category, and a job cannot mix those with daily partitions:
 # they run in `product_forecast_job` (defs/products.py), after this one.

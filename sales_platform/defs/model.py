@@ -4,9 +4,9 @@ import dagster as dg
 import pandas as pd
 
 from sales_platform import forecasting, tables
-from sales_platform.defs.metadata import OWNERS, figure_markdown, markdown_table, table_metadata
-from sales_platform.defs.plots import backtest_figure
-from sales_platform.defs.settings import ForecastSettings, ShopSettings
+from sales_platform.asset_metadata import OWNERS, figure_markdown, markdown_table, table_metadata
+from sales_platform.plots import backtest_figure
+from sales_platform.resources import ForecastSettings, ShopSettings
 from sales_platform.storage import DUCKDB_POOL
 
 MODEL = "model"

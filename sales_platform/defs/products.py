@@ -16,9 +16,9 @@ import pandas as pd
 from dagster_duckdb import DuckDBResource
 
 from sales_platform import settings, tables
-from sales_platform.defs.metadata import OWNERS, table_metadata
-from sales_platform.defs.settings import ForecastSettings, ProductSettings, ShopSettings
+from sales_platform.asset_metadata import OWNERS, table_metadata
 from sales_platform.forecasting import products as fp
+from sales_platform.resources import ForecastSettings, ProductSettings, ShopSettings
 from sales_platform.storage import DUCKDB_POOL, StorageReadError, query
 from sales_platform.synthetic import CATEGORIES
 

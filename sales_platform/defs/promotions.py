@@ -13,10 +13,10 @@ import pandas as pd
 import pyarrow as pa
 
 from sales_platform import synthetic, tables
-from sales_platform.defs.metadata import OWNERS, table_metadata
-from sales_platform.defs.partitions import HISTORY
+from sales_platform.asset_metadata import OWNERS, table_metadata
 from sales_platform.defs.raw import RAW, shop_config
-from sales_platform.defs.settings import ShopSettings
+from sales_platform.partitions import HISTORY
+from sales_platform.resources import ShopSettings
 from sales_platform.sources.promotions import empty_promotions, load_promotions
 from sales_platform.storage import DUCKDB_POOL
 

@@ -9,10 +9,10 @@ import pandas as pd
 from dagster_duckdb import DuckDBResource
 
 from sales_platform import sources, synthetic, tables
+from sales_platform.asset_metadata import OWNERS, table_metadata
 from sales_platform.defs.checks import NO_DAY_EMPTIED, no_day_emptied_result
-from sales_platform.defs.metadata import OWNERS, table_metadata
-from sales_platform.defs.partitions import HISTORY, daily_partitions
-from sales_platform.defs.settings import ShopSettings
+from sales_platform.partitions import HISTORY, daily_partitions
+from sales_platform.resources import ShopSettings
 from sales_platform.storage import DUCKDB_POOL
 
 RAW = "raw"

@@ -7,9 +7,9 @@ import pandas as pd
 from dagster_duckdb import DuckDBResource
 
 from sales_platform import forecasting, tables
-from sales_platform.defs.metadata import OWNERS, table_metadata
+from sales_platform.asset_metadata import OWNERS, table_metadata
 from sales_platform.defs.raw import products
-from sales_platform.defs.settings import ShopSettings
+from sales_platform.resources import ShopSettings
 from sales_platform.storage import DUCKDB_POOL
 
 SALES = "sales"
