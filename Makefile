@@ -29,7 +29,8 @@ $(DAGSTER_HOME)/dagster.yaml: deploy/dagster.yaml
 	cp $< $@
 
 run: install $(DAGSTER_HOME)/dagster.yaml
-	$(BIN)/dagster job execute -m sales_platform.definitions -j sales_forecast_job
+	$(BIN)/dagster job execute -m sales_platform.definitions -j sales_forecast_job \
+		--tags "$$($(BIN)/python -m sales_platform.partitions)"
 	$(BIN)/dagster job execute -m sales_platform.definitions -j product_forecast_job
 	$(BIN)/python -m sales_platform.summary
 

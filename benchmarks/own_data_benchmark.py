@@ -23,6 +23,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "examples"))
 from make_example_orders import write_example  # noqa: E402
 
+from sales_platform.partitions import full_history_tags_json  # noqa: E402
+
 DAGSTER = str(Path(sys.executable).with_name("dagster"))
 START, DAYS = date(2024, 1, 1), 731
 TARGET_SECONDS = 60.0
@@ -36,10 +38,9 @@ def run_job(folder: Path, **env: str) -> float:
         DAGSTER_HOME=str(home), SALES_DUCKDB_PATH=str(folder / "sales.duckdb"), **env
     )
     command = [DAGSTER, "job", "execute", "-m", "sales_platform.definitions"]
+    command += ["-j", "sales_forecast_job", "--tags", full_history_tags_json(environment)]
     started = time.perf_counter()
-    done = subprocess.run(
-        [*command, "-j", "sales_forecast_job"], env=environment, capture_output=True, text=True
-    )
+    done = subprocess.run(command, env=environment, capture_output=True, text=True)
     seconds = time.perf_counter() - started
     if done.returncode:
         raise SystemExit(done.stdout[-3000:] + done.stderr[-3000:])

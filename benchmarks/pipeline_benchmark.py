@@ -28,6 +28,7 @@ from pathlib import Path
 import duckdb
 
 from sales_platform import synthetic
+from sales_platform.partitions import full_history_tags_json
 
 REPO = Path(__file__).resolve().parents[1]
 DAGSTER = str(Path(sys.executable).with_name("dagster"))
@@ -63,9 +64,8 @@ def scenario_env(folder: Path, start: date, end: date, orders_per_day: float) ->
 
 def full_run(folder: Path, start: date, end: date, orders_per_day: float) -> tuple[float, float]:
     env = scenario_env(folder, start, end, orders_per_day)
-    return run_dagster(
-        ["job", "execute", "-m", "sales_platform.definitions", "-j", "sales_forecast_job"], env
-    )
+    command = ["job", "execute", "-m", "sales_platform.definitions", "-j", "sales_forecast_job"]
+    return run_dagster([*command, "--tags", full_history_tags_json(env)], env)
 
 
 def daily_run(folder: Path, start: date, day: date, orders_per_day: float, repeats: int) -> float:

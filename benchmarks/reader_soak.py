@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 from sales_platform import settings, tables
+from sales_platform.partitions import full_history_tags_json
 from sales_platform.storage import StorageReadError, read_table
 
 REPO = Path(__file__).resolve().parents[1]
@@ -33,9 +34,8 @@ SMALL_PROFILE = {
 
 def run_job(env: dict[str, str]) -> bool:
     command = [DAGSTER, "job", "execute", "-m", "sales_platform.definitions"]
-    done = subprocess.run(
-        [*command, "-j", "sales_forecast_job"], cwd=REPO, env=env, capture_output=True, text=True
-    )
+    command += ["-j", "sales_forecast_job", "--tags", full_history_tags_json(env)]
+    done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
     if done.returncode != 0:
         sys.stderr.write(done.stderr[-3000:])
     return done.returncode == 0

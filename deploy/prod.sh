@@ -278,7 +278,8 @@ status)
 	;;
 env)
 	# The environment of `dagster` commands against this deployment, e.g.
-	#   eval "$(deploy/prod.sh env)" && dagster job launch -w deploy/workspace.yaml -j sales_forecast_job
+	#   eval "$(deploy/prod.sh env)" && dagster job launch -w deploy/workspace.yaml -j sales_forecast_job \
+	#     --tags "$(python -m sales_platform.partitions)"
 	load_secrets
 	for var in DAGSTER_HOME DAGSTER_PG_HOST DAGSTER_PG_PORT DAGSTER_PG_USER DAGSTER_PG_DB \
 		DAGSTER_PG_PASSWORD DAGSTER_GRPC_HOST DAGSTER_GRPC_PORT SALES_DUCKDB_PATH; do

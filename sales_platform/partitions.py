@@ -1,7 +1,16 @@
-"""Daily partitions of the order history, one per calendar day (UTC, DATE keys)."""
+"""Daily partitions of the order history, one per calendar day (UTC, DATE keys), and the tags of
+a run that covers all of them.
+
+`python -m sales_platform.partitions` prints those tags as JSON for `dagster job execute --tags`;
+they are computed when the run is requested, so a long-running `dagster dev` never launches a
+stale range (the UI's "Materialize all" computes the same range itself)."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+from collections.abc import Mapping
 from datetime import timedelta
 
 import dagster as dg
@@ -20,9 +29,19 @@ daily_partitions = dg.DailyPartitionsDefinition(
 
 
 def full_history_tags() -> dict[str, str]:
-    """Run tags that make one run cover every day of history (single-run backfill)."""
+    """Run tags that make one run cover every day of history up to now (single-run backfill)."""
     keys = daily_partitions.get_partition_keys()
     return {
         "dagster/asset_partition_range_start": keys[0],
         "dagster/asset_partition_range_end": keys[-1],
     }
+
+
+def full_history_tags_json(env: Mapping[str, str]) -> str:
+    """The full-history tags as a process with `env` computes them: its settings, not ours."""
+    command = [sys.executable, "-m", __name__]
+    return subprocess.check_output(command, env=dict(env), text=True).strip()
+
+
+if __name__ == "__main__":
+    print(json.dumps(full_history_tags()))

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from sales_platform import tables
+from sales_platform.partitions import full_history_tags_json
 from sales_platform.storage import read_table
 
 DAGSTER = str(Path(sys.executable).with_name("dagster"))
@@ -41,7 +42,7 @@ def pipeline(tmp_path_factory):
         "SALES_ORDERS_PER_DAY": "150",
         "SALES_FORECAST_HORIZON": str(HORIZON),
     }
-    dagster_job("sales_forecast_job", env)
+    dagster_job("sales_forecast_job", env, "--tags", full_history_tags_json(env))
     dagster_job("product_forecast_job", env)
     first = read_table(env["SALES_DUCKDB_PATH"], tables.SALES_FORECAST)
     env["SALES_HISTORY_END"] = NEXT_DAY

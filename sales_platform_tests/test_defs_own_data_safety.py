@@ -20,6 +20,7 @@ import pytest
 from sales_platform import summary, tables
 from sales_platform.defs.raw import customers, orders, products
 from sales_platform.defs.sales import daily_sales
+from sales_platform.partitions import full_history_tags_json
 from sales_platform.settings import HistoryWindow, file_source_window_from_env
 from sales_platform_tests.test_defs_assets import resources
 
@@ -168,6 +169,7 @@ def test_the_full_job_on_19k_quarantined_duplicates_keeps_the_event_log_small(tm
     command = [
         str(Path(sys.executable).with_name("dagster")),
         *("job", "execute", "-m", "sales_platform.definitions", "-j", "sales_forecast_job"),
+        *("--tags", full_history_tags_json(env)),
     ]
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]

@@ -16,6 +16,7 @@ import pytest
 from dagster import DagsterInstance, DagsterRunStatus
 
 from sales_platform import tables
+from sales_platform.partitions import full_history_tags_json
 from sales_platform.storage import read_table
 
 BIN = Path(sys.executable).parent
@@ -26,7 +27,7 @@ DONE = {DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CAN
 
 def launch(env: dict[str, str]) -> None:
     command = [str(BIN / "dagster"), "job", "launch", "-m", "sales_platform.definitions"]
-    command += ["-j", "sales_forecast_job"]
+    command += ["-j", "sales_forecast_job", "--tags", full_history_tags_json(env)]
     done = subprocess.run(command, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-3000:]
 

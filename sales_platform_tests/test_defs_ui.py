@@ -23,11 +23,11 @@ from dagster._daemon.run_coordinator.queued_run_coordinator_daemon import (
 )
 from dagster_graphql.client.query import (
     LAUNCH_PARTITION_BACKFILL_MUTATION,
-    LAUNCH_PIPELINE_EXECUTION_MUTATION,
 )
 from dagster_graphql.test.utils import execute_dagster_graphql
 
 from sales_platform import tables
+from sales_platform.definitions import defs
 from sales_platform.storage import read_table
 from sales_platform.synthetic import CATEGORIES
 
@@ -131,34 +131,31 @@ def test_materialize_all_from_the_ui_is_one_green_backfill(ui_workspace):
 
 
 @pytest.mark.slow
-def test_launchpad_run_without_a_partition_covers_the_whole_history(ui_workspace):
-    """Launchpad of sales_forecast_job, Partition left empty, Launch Run, Confirm: the UI sends
-    the job's own tags, and the queued run covers every day of history in one run."""
+def test_materialize_all_on_the_main_job_requests_the_whole_history_now(ui_workspace):
+    """The job page's "Materialize all": the range is the partitions' at launch, not a range
+    fixed when the definitions loaded (the job carries none)."""
     context, _ = ui_workspace
     request = context.create_request_context()
-    job = request.get_code_location("sales_platform").get_repository("__repository__")
-    job_tags = job.get_full_job("sales_forecast_job").tags
+    job_assets = defs.resolve_job_def("sales_forecast_job").asset_layer.executable_asset_keys
+    assert not {k for k in defs.resolve_job_def("sales_forecast_job").tags if "range" in k}
     launched = execute_dagster_graphql(
         request,
-        LAUNCH_PIPELINE_EXECUTION_MUTATION,
+        LAUNCH_PARTITION_BACKFILL_MUTATION,
         {
-            "executionParams": {
-                "selector": {
-                    "repositoryLocationName": "sales_platform",
-                    "repositoryName": "__repository__",
-                    "pipelineName": "sales_forecast_job",
-                },
-                "runConfigData": {},
-                "mode": "default",
-                "executionMetadata": {
-                    "tags": [{"key": k, "value": v} for k, v in job_tags.items()]
-                },
+            "backfillParams": {
+                "assetSelection": [{"path": key.path} for key in job_assets],
+                "allPartitions": True,
+                "tags": [],
             }
         },
-    ).data["launchPipelineExecution"]
-    assert launched["__typename"] == "LaunchRunSuccess", launched
-    [run] = context.instance.get_runs()
-    assert run.tags[RANGE_START] == SMALL_SHOP["SALES_HISTORY_START"]
-    assert run.tags[RANGE_END] == SMALL_SHOP["SALES_HISTORY_END"]
-    assert "dagster/partition" not in run.tags
-    assert run.status == dg.DagsterRunStatus.QUEUED  # the daemon would start it
+    ).data["launchPartitionBackfill"]
+    assert launched["__typename"] == "LaunchBackfillSuccess", launched
+    target = context.instance.get_backfill(launched["backfillId"]).asset_backfill_data
+    orders_days = target.target_subset.get_partitions_subset(dg.AssetKey(tables.ORDERS))
+    days = sorted(orders_days.get_partition_keys())
+    assert (days[0], days[-1]) == (
+        SMALL_SHOP["SALES_HISTORY_START"],
+        SMALL_SHOP["SALES_HISTORY_END"],
+    )
+    assert len(days) == 122  # every day of April..July 2025
+    assert dg.AssetKey(tables.PRODUCT_FORECAST) not in target.target_subset.asset_keys

@@ -35,6 +35,7 @@ import psycopg2
 import pytest
 
 from sales_platform import tables
+from sales_platform.partitions import full_history_tags_json
 from sales_platform.storage import read_table
 from sales_platform_tests.test_defs_run_queue import run_workers
 
@@ -233,7 +234,9 @@ def tick_of(deployment: Deployment, run_id: str) -> dict:
 @pytest.mark.slow
 def test_production_deployment(deployment):
     # A run launched through the webserver's GraphQL API (what the UI does) ...
-    ui_run = launch(deployment, "sales_forecast_job")
+    # The whole history, computed now as `make run` does (the job carries no range of its own).
+    history = json.loads(full_history_tags_json(deployment.cli_env()))
+    ui_run = launch(deployment, "sales_forecast_job", history)
     # ... the daily schedule, turned on through GraphQL too; it fires every minute here ...
     started = deployment.graphql(
         """mutation($selector: ScheduleSelector!) { startSchedule(scheduleSelector: $selector) {
@@ -245,7 +248,7 @@ def test_production_deployment(deployment):
     # ... and one by the CLI, against the same instance and code location.
     cli = subprocess.run(
         [str(BIN / "dagster"), "job", "launch", "-w", str(ROOT / "deploy" / "workspace.yaml")]
-        + ["-j", "sales_forecast_job"],
+        + ["-j", "sales_forecast_job", "--tags", json.dumps(history)],
         env=deployment.cli_env(),
         cwd=ROOT,
         capture_output=True,
@@ -323,7 +326,7 @@ def test_production_deployment(deployment):
 
     # A SIGKILLed run worker: its run is marked failed and frees the queue for the next one.
     wait_for(deployment, lambda current: all(r["status"] in DONE for r in current.values()))
-    killed = launch(deployment, "sales_forecast_job")
+    killed = launch(deployment, "sales_forecast_job", history)
     code_pid = deployment.recorded_pids()["code"]
     wait_for(
         deployment,

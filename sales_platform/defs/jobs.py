@@ -7,24 +7,24 @@ import dagster as dg
 
 from sales_platform import settings, sources, tables
 from sales_platform.defs.products import PRODUCTS_GROUP
-from sales_platform.partitions import daily_partitions, full_history_tags
+from sales_platform.partitions import daily_partitions
 from sales_platform.resources import ShopSettings
 
 # Product assets are partitioned by category, and a job cannot mix those with daily partitions:
 # they run in `product_forecast_job` (defs/products.py), after this one.
 PRODUCT_ASSETS = dg.AssetSelection.groups(PRODUCTS_GROUP)
 
-# The whole graph but the products; its run covers every day of history in one single-run backfill.
+# The whole graph but the products. Its range of days is chosen when a run is requested, never
+# fixed when the definitions load: a `dagster dev` left running for days would launch a stale one.
 sales_forecast_job = dg.define_asset_job(
     "sales_forecast_job",
     selection=dg.AssetSelection.all() - PRODUCT_ASSETS,
-    tags=full_history_tags(),
     description=(
-        "Materialize every asset but the products (product_forecast_job) in one run over the "
-        "full order history: raw tables, daily sales, model, backtest, forecast. Launchpad: "
-        "leave Partition empty, click Launch Run, then Confirm; Dagster asks because the job "
-        "has daily partitions, and this job's tags (dagster/asset_partition_range_start/end) "
-        "already cover every day. Everything, products included: Assets, Materialize all."
+        "Materialize every asset but the products (product_forecast_job) over the full order "
+        "history in one run: raw tables, daily sales, model, backtest, forecast. In the UI: "
+        "this job's page, Materialize all, All partitions, Launch backfill (one run). CLI: "
+        "dagster job execute -j sales_forecast_job --tags \"$(python -m "
+        "sales_platform.partitions)\". Everything, products included: Assets, Materialize all."
     ),
 )
 
