@@ -30,9 +30,11 @@ def _kind(chart: alt.Chart, label: str) -> alt.Chart:
     return chart.transform_calculate(kind=alt.expr.toString(label)).encode(color=_color(label))
 
 
-def forecast_frame(history: pd.DataFrame, forecast: pd.DataFrame) -> pd.DataFrame:
-    """One row per date: ``actual`` from history, ``forecast`` and bounds from the forecast."""
-    hist = history[["date", "revenue"]].rename(columns={"revenue": "actual"})
+def forecast_frame(
+    history: pd.DataFrame, forecast: pd.DataFrame, measure: str = "revenue"
+) -> pd.DataFrame:
+    """One row per date: ``actual`` (history's ``measure``), ``forecast`` and bounds."""
+    hist = history[["date", measure]].rename(columns={measure: "actual"})
     cols = ["date", "forecast", "lower_80", "upper_80", "lower_95", "upper_95"]
     fc = forecast[cols] if len(forecast) else pd.DataFrame(columns=cols)
     if hist.empty:
@@ -47,20 +49,28 @@ def forecast_frame(history: pd.DataFrame, forecast: pd.DataFrame) -> pd.DataFram
 
 
 def forecast_chart(
-    history: pd.DataFrame, forecast: pd.DataFrame, *, height: int = 420
+    history: pd.DataFrame,
+    forecast: pd.DataFrame,
+    *,
+    measure: str = "revenue",
+    y_title: str = "Revenue per day",
+    number_format: str = CURRENCY,
+    height: int = 420,
 ) -> alt.LayerChart:
-    """History and forecast with shaded 80 %/95 % bands, hover tooltip, zoom/pan on the x axis."""
-    frame = forecast_frame(history, forecast)
+    """History and forecast with shaded 80 %/95 % bands, hover tooltip, zoom/pan on the x axis.
+
+    ``measure``: the history's column drawn as the actual (revenue, or a product's units).
+    """
+    frame = forecast_frame(history, forecast, measure)
     base = alt.Chart(frame).encode(
         x=alt.X("date:T", title=None, axis=alt.Axis(format="%b %d, %Y", labelAngle=0))
     )
-    y_title = "Revenue per day"
     band95 = _kind(
         base.mark_area(opacity=1.0).encode(
             y=alt.Y(
                 "lower_95:Q",
                 title=y_title,
-                axis=alt.Axis(format=CURRENCY),
+                axis=alt.Axis(format=number_format),
                 scale=alt.Scale(zero=False, nice=True),
             ),
             y2="upper_95:Q",
@@ -83,12 +93,12 @@ def forecast_chart(
     zoom = alt.selection_interval(name="zoom", bind="scales", encodings=["x"])
     tooltip = [
         alt.Tooltip("date:T", title="Date", format="%a %b %d, %Y"),
-        alt.Tooltip("actual:Q", title="Actual", format=CURRENCY),
-        alt.Tooltip("forecast:Q", title="Forecast", format=CURRENCY),
-        alt.Tooltip("lower_80:Q", title="80% low", format=CURRENCY),
-        alt.Tooltip("upper_80:Q", title="80% high", format=CURRENCY),
-        alt.Tooltip("lower_95:Q", title="95% low", format=CURRENCY),
-        alt.Tooltip("upper_95:Q", title="95% high", format=CURRENCY),
+        alt.Tooltip("actual:Q", title="Actual", format=number_format),
+        alt.Tooltip("forecast:Q", title="Forecast", format=number_format),
+        alt.Tooltip("lower_80:Q", title="80% low", format=number_format),
+        alt.Tooltip("upper_80:Q", title="80% high", format=number_format),
+        alt.Tooltip("lower_95:Q", title="95% low", format=number_format),
+        alt.Tooltip("upper_95:Q", title="95% high", format=number_format),
     ]
     rule = (
         base.mark_rule(color="#888888", strokeWidth=1)
