@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -38,7 +38,8 @@ from sales_platform import tables as T
 
 PUBLISHED = "published"
 """``backtest.model`` of what the platform publishes: per series the candidate chosen on earlier
-backtest folds, reconciled. The headline accuracy and the quality gate are about this row."""
+backtest folds, reconciled. The headline accuracy and the quality gate are about this row.
+``product_backtest.method`` names a product's published forecast the same way."""
 BASELINE = "seasonal_naive_7"
 """The baseline the headline accuracy and the quality gate compare with."""
 ALL_SERIES = "__all__"
@@ -177,6 +178,27 @@ class DashboardData:
         return [self.issues[t] for t in REQUIRED_TABLES if t in self.issues]
 
 
+PRODUCT_TABLES = (T.PRODUCT_FORECAST, T.REPLENISHMENT, T.PRODUCT_BACKTEST)
+"""The product view reads these whole; without any of them (or without ``product_daily_sales``,
+read one product at a time) it shows only a message."""
+
+
+@dataclass
+class ProductData:
+    """The product tables, read when the product view opens (``products`` only adds names)."""
+
+    product_forecast: pd.DataFrame | None = None
+    replenishment: pd.DataFrame | None = None
+    product_backtest: pd.DataFrame | None = None
+    products: pd.DataFrame | None = None
+    issues: dict[str, TableIssue] = field(default_factory=dict)
+
+    @property
+    def blocking_issues(self) -> list[TableIssue]:
+        needed = (*PRODUCT_TABLES, T.PRODUCT_DAILY_SALES)
+        return [self.issues[t] for t in needed if t in self.issues]
+
+
 def _schema(path: Path, timeout_s: float) -> dict[str, set[str]]:
     """Columns of every table in the main schema, in one short read."""
     df = storage.query(
@@ -205,38 +227,88 @@ def load_dashboard_data(
         storage.DatabaseBusyError: a writer held the file for longer than ``timeout_s``
             (default :data:`READ_TIMEOUT_S`).
     """
+    data = DashboardData()
+    _read_contract_tables(path, (*REQUIRED_TABLES, *OPTIONAL_TABLES), data, timeout_s)
+    return data
+
+
+def _read_contract_tables(
+    path: str | os.PathLike[str],
+    tables: Sequence[str],
+    into: DashboardData | ProductData,
+    timeout_s: float | None,
+    *,
+    checked_only: Sequence[str] = (),
+) -> None:
+    """Set each table's contract columns as an attribute of ``into``, or record an issue.
+
+    ``checked_only`` tables are only checked for their contract columns, not read (too big to
+    read whole; the caller reads slices of them).
+    """
     path = Path(path)
     timeout = READ_TIMEOUT_S if timeout_s is None else timeout_s
     schema = _schema(path, timeout)
-    data = DashboardData()
-    for table in (*REQUIRED_TABLES, *OPTIONAL_TABLES):
+    for table in (*tables, *checked_only):
         wanted = list(T.COLUMNS[table])
         if table not in schema:
-            data.issues[table] = TableIssue(table)
+            into.issues[table] = TableIssue(table)
             continue
         missing = tuple(c for c in wanted if c not in schema[table])
         if missing:
-            data.issues[table] = TableIssue(table, missing)
+            into.issues[table] = TableIssue(table, missing)
+            continue
+        if table in checked_only:
             continue
         try:
             df = storage.read_table(path, table, columns=wanted, timeout_s=timeout)
         except storage.TableNotFoundError:  # dropped between the two reads
-            data.issues[table] = TableIssue(table)
+            into.issues[table] = TableIssue(table)
             continue
-        setattr(data, table, _normalize(table, df))
+        setattr(into, table, _normalize(table, df))
+
+
+def load_product_data(
+    path: str | os.PathLike[str], *, timeout_s: float | None = None
+) -> ProductData:
+    """Read the product tables like :func:`load_dashboard_data`; ``product_daily_sales`` is only
+    checked (one product's history: :func:`read_product_history`). Raises as that does."""
+    data = ProductData()
+    _read_contract_tables(
+        path,
+        (*PRODUCT_TABLES, T.PRODUCTS),
+        data,
+        timeout_s,
+        checked_only=(T.PRODUCT_DAILY_SALES,),
+    )
     return data
+
+
+def read_product_history(
+    path: str | os.PathLike[str], product_id: str, *, timeout_s: float | None = None
+) -> pd.DataFrame:
+    """``date, units, revenue`` of one product, by date (from its first sale)."""
+    df = storage.read_table(
+        path,
+        T.PRODUCT_DAILY_SALES,
+        columns=["date", "units", "revenue"],
+        where="product_id = ?",
+        params=[product_id],
+        timeout_s=READ_TIMEOUT_S if timeout_s is None else timeout_s,
+    )
+    return _normalize(T.PRODUCT_DAILY_SALES, df)
 
 
 def _normalize(table: str, df: pd.DataFrame) -> pd.DataFrame:
     """Dates as datetime64 at midnight, series as str, sorted: what charts and KPIs expect."""
     for col, sql_type in T.COLUMNS[table].items():
-        if sql_type in ("DATE", "TIMESTAMP"):
+        if sql_type in ("DATE", "TIMESTAMP") and col in df:
             df[col] = pd.to_datetime(df[col])
             if sql_type == "DATE":
                 df[col] = df[col].dt.normalize()
     if "series" in df:
         df["series"] = df["series"].astype(str)
-    order = [c for c in ("series", "model", "fold", "date", "horizon") if c in df]
+    keys = ("series", "category", "product_id", "model", "fold", "date", "horizon")
+    order = [c for c in keys if c in df]
     return df.sort_values(order, kind="stable").reset_index(drop=True) if order else df
 
 
@@ -677,6 +749,120 @@ def forecast_csv(forecast: pd.DataFrame | None) -> bytes:
 
 
 # --------------------------------------------------------------------------------------------------
+# Products
+# --------------------------------------------------------------------------------------------------
+SERVICE_LEVELS = (0.8, 0.9, 0.95, 0.98, 0.99)
+"""Service levels the product view offers, besides the one ``replenishment`` was computed for."""
+PRODUCT_TABLE_COLUMNS = [
+    "product_id", "name", "category", "forecast_units", "lead_time_days", "service_level",
+    "expected_demand", "quantity", "safety_stock", "method", "demand_class", "is_new",
+    "backtest_mae", "backtest_scaled_mae",
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ReplenishmentSettings:
+    """The lead time and service level the stored ``replenishment`` table was computed for."""
+
+    lead_time_days: int
+    service_level: float
+
+
+def replenishment_settings(replenishment: pd.DataFrame | None) -> ReplenishmentSettings | None:
+    """``None`` without rows. One run computes every row for the same settings."""
+    if replenishment is None or replenishment.empty:
+        return None
+    first = replenishment.iloc[0]
+    return ReplenishmentSettings(int(first["lead_time_days"]), float(first["service_level"]))
+
+
+def service_level_options(stored: float) -> list[float]:
+    return sorted({*SERVICE_LEVELS, stored})
+
+
+def order_quantity(expected_demand: pd.Series, dispersion: pd.Series, service_level: float):
+    """Units that cover the lead-time demand with probability ``service_level``: the pipeline's
+    own negative-binomial quantile, from the stored lead-time mean and dispersion, so at the
+    stored service level it is the stored ``quantity``."""
+    # Imported here: the forecasting package loads scikit-learn and statsforecast (over a second),
+    # which only the product view needs.
+    from sales_platform.forecasting.products.distribution import demand_quantile
+
+    return demand_quantile(expected_demand.to_numpy(), dispersion.to_numpy(), service_level)
+
+
+def product_table(products: ProductData, service_level: float) -> pd.DataFrame:
+    """One row per forecast product, the biggest forecast first (:data:`PRODUCT_TABLE_COLUMNS`).
+
+    ``forecast_units``: the forecast's sum over its whole horizon; ``expected_demand``,
+    ``quantity`` and ``safety_stock``: over the stored lead time, the quantity at
+    ``service_level``; ``backtest_*``: the product's ``published`` backtest row (what the platform
+    publishes, its class's choice made on earlier folds), per day; none for a new product.
+    """
+    rep = products.replenishment
+    if rep is None or rep.empty or products.product_forecast is None:
+        return pd.DataFrame(columns=PRODUCT_TABLE_COLUMNS)
+    units = products.product_forecast.groupby("product_id")["units"].sum()
+    table = rep.assign(
+        forecast_units=rep["product_id"].map(units),
+        service_level=service_level,
+        quantity=order_quantity(rep["expected_demand"], rep["dispersion"], service_level),
+    )
+    table["safety_stock"] = table["quantity"] - table["expected_demand"]
+    table["quantity"] = table["quantity"].astype("int64")
+    backtest = products.product_backtest
+    if backtest is not None:
+        published = backtest[
+            (backtest["method"] == PUBLISHED) & (backtest["product_id"] != T.ALL_PRODUCTS)
+        ]
+        errors = published.set_index("product_id")
+        table["backtest_mae"] = table["product_id"].map(errors["mae"])
+        table["backtest_scaled_mae"] = table["product_id"].map(errors["scaled_mae"])
+    names = products.products
+    table["name"] = table["product_id"].map(
+        names.set_index("product_id")["name"] if names is not None else {}
+    )
+    table = table.reindex(columns=PRODUCT_TABLE_COLUMNS)
+    return table.sort_values(
+        ["forecast_units", "product_id"], ascending=[False, True], ignore_index=True
+    )
+
+
+def product_label(row: pd.Series) -> str:
+    """``"P0047 · Lamp (Home)"``: what the product picker shows and searches."""
+    name = f" · {row['name']}" if isinstance(row["name"], str) else ""
+    return f"{row['product_id']}{name} ({row['category']})"
+
+
+def product_forecast_for(product_forecast: pd.DataFrame | None, product_id: str) -> pd.DataFrame:
+    """One product's forecast by date, its units as ``forecast`` (the chart's column)."""
+    cols = ["date", "forecast", "lower_80", "upper_80", "lower_95", "upper_95"]
+    if product_forecast is None:
+        return pd.DataFrame(columns=cols)
+    df = product_forecast[product_forecast["product_id"] == product_id]
+    return df.rename(columns={"units": "forecast"})[cols].reset_index(drop=True)
+
+
+def lead_time_coverage(product_backtest: pd.DataFrame | None, category: str) -> float | None:
+    """Share of the category's backtest lead-time windows that the stored service level's
+    quantity covered (its pooled ``published`` row); ``None`` when not scored."""
+    if product_backtest is None:
+        return None
+    rows = product_backtest[
+        (product_backtest["category"] == category)
+        & (product_backtest["product_id"] == T.ALL_PRODUCTS)
+        & (product_backtest["method"] == PUBLISHED)
+    ]
+    if rows.empty or pd.isna(rows["coverage"].iloc[0]):
+        return None
+    return float(rows["coverage"].iloc[0])
+
+
+def product_csv(table: pd.DataFrame) -> bytes:
+    return table.to_csv(index=False).encode("utf-8")
+
+
+# --------------------------------------------------------------------------------------------------
 # Formatting
 # --------------------------------------------------------------------------------------------------
 def format_currency(value: float | None, decimals: int = 0) -> str:
@@ -698,6 +884,11 @@ def format_number(value: float | None, decimals: int = 2) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
     return f"{value:,.{decimals}f}"
+
+
+def format_service_level(level: float) -> str:
+    """``0.95`` -> ``95%``, ``0.975`` -> ``97.5%``."""
+    return f"{level * 100:.4g}%"
 
 
 def format_days_ago(days: int | None) -> str | None:
