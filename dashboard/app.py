@@ -2,7 +2,8 @@
 
 Reads the DuckDB file named by ``SALES_DUCKDB_PATH`` (default ``data/sales.duckdb``, relative to the
 current directory) through the storage layer's short-lived read-only helpers; all numbers come from
-:mod:`dashboard.data`, all charts from :mod:`dashboard.charts`.
+:mod:`dashboard.data`, all charts from :mod:`dashboard.charts`. The "Products" tab is
+:mod:`dashboard.products`.
 """
 
 from __future__ import annotations
@@ -20,14 +21,14 @@ if str(_REPO_ROOT) not in sys.path:
 import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
-from dashboard import charts, data  # noqa: E402
+from dashboard import charts, data, products  # noqa: E402
 from sales_platform import storage  # noqa: E402
 from sales_platform import tables as T  # noqa: E402
 
 RETRY_EVERY_S = 5  # while the database is busy, the app retries on its own this often
 NEW_FORECAST_POLL_S = 30  # a page left open checks this often whether a run published anew
 PAGE_ICON = "📈"  # an emoji: drawn by the browser, nothing fetched from the internet
-TABS = ["Forecast", "Model quality", "Forecast table"]
+TABS = ["Forecast", "Model quality", "Forecast table", "Products"]
 
 
 @st.cache_data(show_spinner="Reading the latest tables…", max_entries=8)
@@ -624,7 +625,7 @@ def main() -> None:
 
     # Lazy tabs: only the open tab runs and renders (switching tabs reruns on the cached data), so
     # the first page shows the KPIs and the main chart without building the other tabs' charts.
-    forecast, quality, table = st.tabs(TABS, key="view", on_change="rerun")
+    forecast, quality, table, product = st.tabs(TABS, key="view", on_change="rerun")
     if forecast.open:
         with forecast:
             forecast_tab(d, series, history_range)
@@ -634,6 +635,12 @@ def main() -> None:
     if table.open:
         with table:
             table_tab(d, series)
+    if product.open:
+        with product:
+            try:
+                products.product_view(str(path.resolve()), version)
+            except storage.DatabaseBusyError as exc:  # a run began writing after the page loaded
+                show_busy(path, exc)
 
 
 if __name__ == "__main__":  # `streamlit run` (and AppTest) run this file as __main__
