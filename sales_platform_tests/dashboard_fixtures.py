@@ -76,6 +76,41 @@ CANDIDATE_MAE = {
              "seasonal_naive_7": 40.0, "moving_average_28": 50.0},
 }  # fmt: skip
 
+# Products: (product_id, name, category, price, daily forecast units, lead-time dispersion).
+# Replenishment for LEAD_TIME_DAYS = 7 at SERVICE_LEVEL = 0.95: expected demand = 7 x the daily
+# forecast; quantity = scipy.stats.nbinom.ppf(level, n, n / (n + mean)) with n = 1 / dispersion.
+PRODUCT_ROWS = (
+    ("P001", "Desk Lamp", "Home", 40.0, 4.0, 0.05),  # smooth, forest: 28 units over 7 days
+    ("P002", "Phone Case", "Electronics", 15.0, 0.5, 0.3),  # intermittent, Croston: 3.5 units
+    ("P003", "Smart Speaker", "Electronics", 90.0, 1.0, 0.3),  # new (category share): 7 units
+)
+PRODUCT_METHODS = {"P001": "forest", "P002": "croston_sba", "P003": "category_share"}
+PRODUCT_CLASSES = {"P001": "smooth", "P002": "intermittent", "P003": "smooth"}
+LEAD_TIME_DAYS, SERVICE_LEVEL = 7, 0.95
+PRODUCT_HISTORY_DAYS = 60  # P003 is new: it sold on the last NEW_PRODUCT_DAYS days only
+NEW_PRODUCT_DAYS = 20
+EXPECTED_ORDER_QUANTITY = {
+    # product: {service level: quantity} (scipy nbinom.ppf, see above)
+    "P001": {0.8: 35, 0.9: 39, 0.95: 42, 0.98: 47, 0.99: 50},
+    "P002": {0.8: 5, 0.9: 7, 0.95: 9, 0.98: 10, 0.99: 12},
+    "P003": {0.8: 10, 0.9: 13, 0.95: 16, 0.98: 19, 0.99: 21},
+}
+# product_backtest: the published row (what the dashboard shows) and the chosen method's row
+# (different numbers, so a test can tell them apart): (mae, scaled_mae) per product.
+PRODUCT_PUBLISHED_ERROR = {"P001": (1.2, 0.8), "P002": (0.4, 0.9)}
+PRODUCT_CHOSEN_ERROR = {"P001": (1.1, 0.75), "P002": (0.38, 0.85)}
+LEAD_TIME_COVERAGE = {"Home": 0.94, "Electronics": 0.91}
+"""Pooled (``__all__``) published rows: share of lead-time windows the 95% quantity covered."""
+
+
+def product_history_units(product_id: str, i: int) -> int:
+    """Units sold on day ``i = 0 .. PRODUCT_HISTORY_DAYS-1`` (the last is ``end_date``)."""
+    if product_id == "P001":
+        return 3 + i % 3
+    if product_id == "P002":
+        return 1 if i % 4 == 0 else 0
+    return 1  # P003, from its first sale on
+
 
 def default_end_date() -> date:
     """Yesterday in UTC: the last complete day of history a fresh pipeline run would have."""
@@ -238,6 +273,72 @@ def _forecast_accuracy() -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(T.COLUMNS[T.FORECAST_ACCURACY]))
 
 
+def _products() -> pd.DataFrame:
+    rows = [
+        (pid, name, cat, price, round(price * 0.6, 2)) for pid, name, cat, price, *_ in PRODUCT_ROWS
+    ]
+    return pd.DataFrame(rows, columns=list(T.COLUMNS[T.PRODUCTS]))
+
+
+def _product_daily_sales(end: date) -> pd.DataFrame:
+    rows = []
+    for pid, _, category, price, *_ in PRODUCT_ROWS:
+        first = PRODUCT_HISTORY_DAYS - NEW_PRODUCT_DAYS if pid == "P003" else 0
+        for i in range(first, PRODUCT_HISTORY_DAYS):
+            day = end - timedelta(days=PRODUCT_HISTORY_DAYS - 1 - i)
+            units = product_history_units(pid, i)
+            rows.append((category, pid, day, units, units * price))
+    return pd.DataFrame(rows, columns=list(T.COLUMNS[T.PRODUCT_DAILY_SALES]))
+
+
+def _product_forecast(end: date) -> pd.DataFrame:
+    """Constant daily units; 80% bounds units -/+ 50%, 95% bounds 0 .. twice the units."""
+    rows = []
+    for pid, _, category, price, units, _ in PRODUCT_ROWS:
+        for h in range(1, HORIZON + 1):
+            rows.append(
+                (category, pid, end + timedelta(days=h), h, units, units * 0.5, units * 1.5,
+                 0.0, units * 2, units * price, PRODUCT_METHODS[pid], PRODUCT_CLASSES[pid],
+                 pid == "P003")
+            )  # fmt: skip
+    return pd.DataFrame(rows, columns=list(T.COLUMNS[T.PRODUCT_FORECAST]))
+
+
+def _replenishment() -> pd.DataFrame:
+    rows = []
+    for pid, _, category, _, units, dispersion in PRODUCT_ROWS:
+        expected = units * LEAD_TIME_DAYS
+        quantity = EXPECTED_ORDER_QUANTITY[pid][SERVICE_LEVEL]
+        rows.append(
+            (category, pid, LEAD_TIME_DAYS, SERVICE_LEVEL, expected, quantity,
+             quantity - expected, dispersion, PRODUCT_METHODS[pid], PRODUCT_CLASSES[pid],
+             pid == "P003")
+        )  # fmt: skip
+    return pd.DataFrame(rows, columns=list(T.COLUMNS[T.REPLENISHMENT]))
+
+
+def _product_backtest() -> pd.DataFrame:
+    nan = float("nan")
+    rows = []
+    categories = {pid: cat for pid, _, cat, *_ in PRODUCT_ROWS}
+    for pid, (mae, scaled) in PRODUCT_PUBLISHED_ERROR.items():
+        chosen_mae, chosen_scaled = PRODUCT_CHOSEN_ERROR[pid]
+        for method, m, sc, chosen in (
+            ("published", mae, scaled, False),
+            (PRODUCT_METHODS[pid], chosen_mae, chosen_scaled, True),
+        ):
+            rows.append(
+                (categories[pid], pid, PRODUCT_CLASSES[pid], method, 5, m, m * 1.5, 0.0, sc,
+                 sc, nan, nan, chosen, nan, nan)
+            )  # fmt: skip
+    for category, coverage in LEAD_TIME_COVERAGE.items():
+        rows.append(
+            (category, T.ALL_PRODUCTS, None, "published", 5, nan, nan, nan, nan, nan, 0.85,
+             coverage, True, nan, nan)
+        )  # fmt: skip
+    return pd.DataFrame(rows, columns=list(T.COLUMNS[T.PRODUCT_BACKTEST]))
+
+
 def build_dashboard_db(
     path: str | Path,
     *,
@@ -286,6 +387,11 @@ def build_dashboard_db(
         T.BACKTEST: _backtest(gate_failed),
         T.BACKTEST_PREDICTIONS: _backtest_predictions(end),
         T.FORECAST_ACCURACY: _forecast_accuracy(),
+        T.PRODUCTS: _products(),
+        T.PRODUCT_DAILY_SALES: _product_daily_sales(end),
+        T.PRODUCT_BACKTEST: _product_backtest(),
+        T.PRODUCT_FORECAST: _product_forecast(end),
+        T.REPLENISHMENT: _replenishment(),
     }
     drop_columns = drop_columns or {}
     with duckdb.connect(str(path)) as conn:
