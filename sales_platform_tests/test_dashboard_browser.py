@@ -1,6 +1,7 @@
 """The dashboard in a real headless browser: `streamlit run` + Playwright driving Debian's Chromium.
 
-Saves a screenshot to ``artifacts/dashboard.png`` (repository-relative; CI uploads it).
+Saves screenshots to ``artifacts/dashboard.png`` and ``artifacts/dashboard_products.png``
+(repository-relative; CI uploads them).
 Never runs ``playwright install``: the browser is the ``chromium`` Debian package.
 """
 
@@ -18,6 +19,7 @@ pytestmark = pytest.mark.browser
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOT = REPO_ROOT / "artifacts" / "dashboard.png"
+PRODUCTS_SCREENSHOT = REPO_ROOT / "artifacts" / "dashboard_products.png"
 
 
 @pytest.fixture(scope="module")
@@ -98,8 +100,32 @@ def test_dashboard_renders_in_chromium(dashboard_url):
             assert "__all__" not in main
             assert "level x weekday profile" in main and "AutoETS" in main
             assert page.locator('[data-testid="stException"]').count() == 0
+
+            # Products: the biggest product first, its order quantity, chart and table.
+            page.get_by_role("tab", name="Products").click()
+            page.get_by_role("heading", name="Product demand and what to order").wait_for(
+                timeout=30_000
+            )
+            page.wait_for_function(metric_shown("42"), timeout=30_000)  # P001 at 95%
+            main = page.locator('[data-testid="stMain"]')
+            chart = main.locator('[data-testid="stVegaLiteChart"]').first
+            chart.locator("svg.marks .mark-area path").first.wait_for(timeout=30_000)
+            assert chart.locator("svg.marks .mark-line path").count() >= 2
+            assert main.locator('[data-testid="stDataFrame"]').is_visible()
+            assert main.locator('[data-testid="stDownloadButton"]').is_visible()
+            # Search a product by name: the cards follow it.
+            main.locator('[data-testid="stSelectbox"]', has_text="Product").click()
+            page.keyboard.type("Phone")
+            page.get_by_role("option", name="P002 · Phone Case (Electronics)").click()
+            page.wait_for_function(metric_shown("9"), timeout=30_000)  # P002 at 95%
+            values = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
+            assert "15.0" in values and "3.5" in values and "0.40" in values
+            assert page.locator('[data-testid="stException"]').count() == 0
+            page.wait_for_timeout(300)
+            page.screenshot(path=str(PRODUCTS_SCREENSHOT))
         finally:
             browser.close()
     assert SCREENSHOT.stat().st_size > 10_000
+    assert PRODUCTS_SCREENSHOT.stat().st_size > 10_000
     assert not external, external  # nothing fetched from the internet
     assert not errors, errors
