@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from sales_platform import settings, storage
@@ -780,7 +781,9 @@ def service_level_options(stored: float) -> list[float]:
     return sorted({*SERVICE_LEVELS, stored})
 
 
-def order_quantity(expected_demand: pd.Series, dispersion: pd.Series, service_level: float):
+def order_quantity(
+    expected_demand: pd.Series, dispersion: pd.Series, service_level: float
+) -> np.ndarray:
     """Units that cover the lead-time demand with probability ``service_level``: the pipeline's
     own negative-binomial quantile, from the stored lead-time mean and dispersion, so at the
     stored service level it is the stored ``quantity``."""
@@ -828,10 +831,12 @@ def product_table(products: ProductData, service_level: float) -> pd.DataFrame:
     )
 
 
-def product_label(row: pd.Series) -> str:
-    """``"P0047 · Lamp (Home)"``: what the product picker shows and searches."""
-    name = f" · {row['name']}" if isinstance(row["name"], str) else ""
-    return f"{row['product_id']}{name} ({row['category']})"
+def product_labels(table: pd.DataFrame) -> dict[str, str]:
+    """``{"P0047": "P0047 · Lamp (Home)"}`` in the table's order: what the product picker shows
+    and searches (without a name when ``products`` had none)."""
+    names = (" · " + table["name"].astype("string")).fillna("")
+    labels = table["product_id"] + names + " (" + table["category"] + ")"
+    return dict(zip(table["product_id"], labels, strict=True))
 
 
 def product_forecast_for(product_forecast: pd.DataFrame | None, product_id: str) -> pd.DataFrame:

@@ -23,6 +23,7 @@ def load(path: str, version: str) -> data.ProductData:
 
 @st.cache_data(max_entries=64)
 def product_history(path: str, version: str, product_id: str) -> pd.DataFrame:
+    """Cached per (path, data version, product)."""
     return data.read_product_history(path, product_id)
 
 
@@ -70,7 +71,7 @@ def product_view(path: str, version: str) -> None:
             "another lead time needs a new run of `product_forecast_job` with that setting."
         )
     table = data.product_table(products, service_level)
-    labels = {row["product_id"]: data.product_label(row) for _, row in table.iterrows()}
+    labels = data.product_labels(table)
     with pick:
         product_id = st.selectbox(
             "Product",

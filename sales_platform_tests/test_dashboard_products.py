@@ -202,3 +202,14 @@ def test_a_run_writing_while_the_view_opens_shows_busy(known_db, monkeypatch):
     at.run()
     assert not at.exception
     assert "database is busy" in texts(at.warning)
+
+
+def test_without_the_products_table_the_picker_shows_ids(tmp_path, monkeypatch):
+    db = fx.build_dashboard_db(tmp_path / "no_names.duckdb", skip_tables=[T.PRODUCTS])
+    at = open_products(db, monkeypatch)
+    assert at.selectbox(key="product").options == [
+        "P001 (Home)",
+        "P003 (Electronics)",
+        "P002 (Electronics)",
+    ]
+    assert metrics(at)["Order quantity at 95%"][0] == "42"
