@@ -157,16 +157,42 @@ def mstl_seasons(first_history_days: int) -> list[int]:
     return [7, 365] if first_history_days >= 2 * 365 else [7]
 
 
-def lightgbm_peer(panel, origins, horizon, exog: dict[str, pd.DataFrame]) -> PeerRun:
-    """mlforecast LightGBM, one global recursive model over the columns of ``panel``.
-
-    Lags 1/7/14/28, rolling means of 7 and 28 days after lags 1 and 7, date features (weekday,
-    month, day of year), the known-in-advance flags; conformal intervals over 5 windows of the
-    horizon (each window refits the model) when the history allows it.
-    """
+def lightgbm_forecaster():
+    """mlforecast LightGBM, the peers' one configuration: lags 1/7/14/28, rolling means of 7 and
+    28 days after lags 1 and 7, date features (weekday, month, day of year); recursive."""
     import lightgbm as lgb
     from mlforecast import MLForecast
     from mlforecast.lag_transforms import RollingMean
+
+    model = lgb.LGBMRegressor(
+        n_estimators=300,
+        learning_rate=0.05,
+        num_leaves=31,
+        min_child_samples=20,
+        subsample=0.8,
+        subsample_freq=1,
+        colsample_bytree=0.8,
+        random_state=0,
+        n_jobs=1,
+        verbosity=-1,
+    )
+    return MLForecast(
+        models={"lgbm": model},
+        freq="D",
+        lags=[1, 7, 14, 28],
+        lag_transforms={
+            1: [RollingMean(window_size=7), RollingMean(window_size=28)],
+            7: [RollingMean(window_size=7), RollingMean(window_size=28)],
+        },
+        date_features=["dayofweek", "month", "dayofyear"],
+    )
+
+
+def lightgbm_peer(panel, origins, horizon, exog: dict[str, pd.DataFrame]) -> PeerRun:
+    """:func:`lightgbm_forecaster`, one global model over the columns of ``panel``, with the
+    known-in-advance flags; conformal intervals over 5 windows of the horizon (each window refits
+    the model) when the history allows it.
+    """
     from mlforecast.utils import PredictionIntervals
 
     start = time.perf_counter()
@@ -179,28 +205,7 @@ def lightgbm_peer(panel, origins, horizon, exog: dict[str, pd.DataFrame]) -> Pee
     for k, o, dates in _folds(panel, origins, horizon):
         train = _long(panel, slice(0, o + 1)).merge(ex, on=["unique_id", "ds"], how="left")
         future = ex[ex["ds"].isin(dates)]
-        model = lgb.LGBMRegressor(
-            n_estimators=300,
-            learning_rate=0.05,
-            num_leaves=31,
-            min_child_samples=20,
-            subsample=0.8,
-            subsample_freq=1,
-            colsample_bytree=0.8,
-            random_state=0,
-            n_jobs=1,
-            verbosity=-1,
-        )
-        fcst = MLForecast(
-            models={"lgbm": model},
-            freq="D",
-            lags=[1, 7, 14, 28],
-            lag_transforms={
-                1: [RollingMean(window_size=7), RollingMean(window_size=28)],
-                7: [RollingMean(window_size=7), RollingMean(window_size=28)],
-            },
-            date_features=["dayofweek", "month", "dayofyear"],
-        )
+        fcst = lightgbm_forecaster()
         n_windows = 5
         per_series = o + 1
         intervals = None
