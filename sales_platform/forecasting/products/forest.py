@@ -3,13 +3,16 @@
 *Target.* Units on the target day divided by the product's scale: its mean units per day over
 the last :data:`SCALE_DAYS` days at the origin (at least :data:`SCALE_FLOOR`). Every product's
 target is of order one, so the best sellers do not drown the tail, and a product of 0.1 units a
-day learns from products of 50 units a day.
+day learns from products of 50 units a day. Rows are weighted by that scale: the ratio of a
+product selling 10 units a day is measured about ten times as precisely as one selling one
+(Poisson counts), so the trees split on the shape of demand, not on the noise of rare sellers.
 
 *Direct.* One row per (product, origin, horizon); features are known at the origin (the
 product's recent means relative to its scale, share of days with a sale, days since the last
-sale, age, level, price and price relative to its category, the category's weekday profile and
-last year's same-day ratio) or known ahead for the target day (calendar, the category's
-promotions, the horizon). No recursion, so 10,000 products x 30 days is one ``predict`` call.
+sale, age, level, price and price relative to its category, the category's weekday profile, its
+7- and 28-day means over its 91-day mean, and last year's same-day ratio) or known ahead for the
+target day (calendar, the category's promotions, the horizon). No recursion, so 10,000 products
+x 30 days is one ``predict`` call.
 
 *Budget.* Training rows are drawn at random (origins in the last :data:`TRAIN_DAYS` days, every
 product established at its origin), at most ``train_rows``; each tree sees ``rows_per_tree`` of
@@ -91,6 +94,10 @@ class _State:
         n = self.count[p, t + 1] - self.count[p, lo]
         return (self.cum[p, t + 1] - self.cum[p, lo]) / np.maximum(n, 1)
 
+    def category_mean(self, c: np.ndarray, t: np.ndarray, w: int) -> np.ndarray:
+        lo = np.maximum(t + 1 - w, 0)
+        return (self.cat_cum[c, t + 1] - self.cat_cum[c, lo]) / (t + 1 - lo)
+
     def features(self, p: np.ndarray, t: np.ndarray, h: np.ndarray):
         """The design matrix of rows (product, origin index, horizon) and each row's scale."""
         d = t + h
@@ -111,6 +118,11 @@ class _State:
         last_year = np.where(
             ly_ok & (ly_mean > 0), ly_day / np.where(ly_mean > 0, ly_mean, 1.0), MISSING
         )
+        category_scale = np.maximum(self.category_mean(c, t, SCALE_DAYS), SCALE_FLOOR)
+
+        def category_recent(w: int) -> np.ndarray:
+            return self.category_mean(c, t, w) / category_scale
+
         columns = [
             c.astype(np.float64),
             h.astype(np.float64),
@@ -124,6 +136,8 @@ class _State:
             self.log_price[p],
             self.price_rel[p],
             profile,
+            category_recent(7),
+            category_recent(28),
             last_year,
             self.promotion[d, c],
         ]
@@ -133,7 +147,7 @@ class _State:
 FEATURE_NAMES = [
     "category_id", "horizon", "log_scale", "mean_7", "mean_28", "mean_182", "sale_share_28",
     "days_since_sale", "age", "log_price", "price_vs_category", "category_weekday_profile",
-    "category_last_year", "is_promotion",
+    "category_mean_7", "category_mean_28", "category_last_year", "is_promotion",
 ]  # fmt: skip
 
 
@@ -197,7 +211,7 @@ def forest_forecast(
         n_jobs=config.n_jobs,
         random_state=config.seed,
     )
-    estimator.fit(x, y / s)
+    estimator.fit(x, y / s, sample_weight=s)
     ratio = estimator.predict(x_future)
     units = np.maximum(ratio * scale, 0.0).reshape(n_products, horizon)
     return units, ProductForest(estimator, names, len(p))
