@@ -16,6 +16,7 @@ from sales_platform.partitions import (
     full_history_tags,
     full_history_tags_json,
 )
+from sales_platform.synthetic import CATEGORIES
 
 PUBLISHED_ASSETS = {
     tables.PRODUCTS,
@@ -88,3 +89,36 @@ def test_full_history_tags_follow_the_requesting_process_settings():
     env.pop("SALES_HISTORY_END")
     yesterday = (datetime.now(UTC).date() - timedelta(days=1)).isoformat()
     assert json.loads(full_history_tags_json(env))["dagster/asset_partition_range_end"] == yesterday
+
+
+def test_products_refresh_after_each_daily_run():
+    """daily_products_sensor: a successful daily_sales_job starts daily_product_job over every
+    category, once per daily run; the product backtest is left to product_forecast_job."""
+    sensor = defs.resolve_sensor_def("daily_products_sensor")
+    assert sensor.default_status == dg.DefaultSensorStatus.STOPPED
+    assert sensor.job_name == "daily_product_job"
+    daily_products = defs.resolve_job_def("daily_product_job").asset_layer.executable_asset_keys
+    assert dg.AssetKey(tables.PRODUCT_FORECAST) in daily_products
+    assert dg.AssetKey(tables.PRODUCT_BACKTEST) not in daily_products
+
+    @dg.op
+    def nothing():
+        pass
+
+    @dg.job(name="daily_sales_job")
+    def finished_daily_run():
+        nothing()
+
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = finished_daily_run.execute_in_process(instance=instance)
+        context = dg.build_run_status_sensor_context(
+            sensor_name="daily_products_sensor",
+            dagster_instance=instance,
+            dagster_run=result.dagster_run,
+            dagster_event=result.get_run_success_event(),
+        )
+        request = sensor(context)
+    categories = sorted(CATEGORIES)
+    assert request.run_key == result.run_id
+    assert request.tags["dagster/asset_partition_range_start"] == categories[0]
+    assert request.tags["dagster/asset_partition_range_end"] == categories[-1]

@@ -47,6 +47,8 @@ def pipeline(tmp_path_factory):
     first = read_table(env["SALES_DUCKDB_PATH"], tables.SALES_FORECAST)
     env["SALES_HISTORY_END"] = NEXT_DAY
     dagster_job("daily_sales_job", env, "--tags", json.dumps({"dagster/partition": NEXT_DAY}))
+    # What daily_products_sensor starts after it.
+    dagster_job("daily_product_job", env)
     return env["SALES_DUCKDB_PATH"], first
 
 
@@ -97,3 +99,16 @@ def test_daily_job_adds_one_day_and_scores_the_previous_forecast(pipeline):
     predicted = first[(first["series"] == tables.TOTAL_SERIES) & (first["horizon"] == 1)]
     expected_error = abs(actual["revenue"].iloc[0] - predicted["forecast"].iloc[0])
     assert scored["mae"].iloc[0] == pytest.approx(expected_error)
+
+
+@pytest.mark.slow
+def test_daily_product_job_moves_the_products_to_the_new_day(pipeline):
+    database, _ = pipeline
+    products = read_table(database, tables.PRODUCT_FORECAST)
+    assert str(products["date"].min().date()) == "2025-11-02"
+    # Still coherent with the new day's shop forecast, with the main job's product backtest.
+    revenue = products.groupby(["category", "date"])["revenue"].sum()
+    latest = read_table(database, tables.SALES_FORECAST).set_index(["series", "date"])["forecast"]
+    assert revenue.to_numpy() == pytest.approx(latest.reindex(revenue.index).to_numpy())
+    units = read_table(database, tables.PRODUCT_DAILY_SALES, columns=["date"])
+    assert str(units["date"].max().date()) == NEXT_DAY

@@ -6,7 +6,7 @@ import os
 import dagster as dg
 
 from sales_platform import settings, sources, tables
-from sales_platform.defs.products import PRODUCTS_GROUP
+from sales_platform.defs.products import PRODUCTS_GROUP, all_categories_tags, daily_product_job
 from sales_platform.partitions import daily_partitions
 from sales_platform.resources import ShopSettings
 
@@ -23,8 +23,8 @@ sales_forecast_job = dg.define_asset_job(
         "Materialize every asset but the products (product_forecast_job) over the full order "
         "history in one run: raw tables, daily sales, model, backtest, forecast. In the UI: "
         "this job's page, Materialize all, All partitions, Launch backfill (one run). CLI: "
-        "dagster job execute -j sales_forecast_job --tags \"$(python -m "
-        "sales_platform.partitions)\". Everything, products included: Assets, Materialize all."
+        'dagster job execute -j sales_forecast_job --tags "$(python -m '
+        'sales_platform.partitions)". Everything, products included: Assets, Materialize all.'
     ),
 )
 
@@ -90,8 +90,20 @@ def orders_files_sensor(context: dg.SensorEvaluationContext, shop: ShopSettings)
     return [dg.RunRequest(partition_key=day, run_key=f"{day}:{current[day]}") for day in changed]
 
 
+@dg.run_status_sensor(
+    run_status=dg.DagsterRunStatus.SUCCESS,
+    monitored_jobs=[daily_sales_job],
+    request_job=daily_product_job,
+    default_status=dg.DefaultSensorStatus.STOPPED,
+    description="After each successful daily_sales_job: refresh every category's products.",
+)
+def daily_products_sensor(context: dg.RunStatusSensorContext):
+    # One product refresh per daily run: the run key keeps a re-evaluated tick from repeating it.
+    return dg.RunRequest(run_key=context.dagster_run.run_id, tags=all_categories_tags())
+
+
 defs = dg.Definitions(
     jobs=[sales_forecast_job, daily_sales_job],
     schedules=[daily_sales_schedule],
-    sensors=[orders_files_sensor],
+    sensors=[orders_files_sensor, daily_products_sensor],
 )

@@ -326,7 +326,20 @@ product_forecast_job = dg.define_asset_job(
     ),
 )
 
+# The daily refresh: new units, forecast and quantities; the backtest (refit per fold) is left
+# to product_forecast_job, as the shop's daily job leaves its own backtest to the main job.
+daily_product_job = dg.define_asset_job(
+    "daily_product_job",
+    selection=dg.AssetSelection.groups(PRODUCTS_GROUP)
+    - dg.AssetSelection.assets(tables.PRODUCT_BACKTEST),
+    tags=all_categories_tags(),
+    description=(
+        "Every category's product units, forecast and replenishment, with the latest stored "
+        "product backtest; started by daily_products_sensor after each daily_sales_job."
+    ),
+)
+
 defs = dg.Definitions(
     assets=[product_daily_sales, product_backtest, product_forecast, replenishment],
-    jobs=[product_forecast_job],
+    jobs=[product_forecast_job, daily_product_job],
 )
