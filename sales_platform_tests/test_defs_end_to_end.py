@@ -45,16 +45,17 @@ def pipeline(tmp_path_factory):
     dagster_job("sales_forecast_job", env, "--tags", full_history_tags_json(env))
     dagster_job("product_forecast_job", env)
     first = read_table(env["SALES_DUCKDB_PATH"], tables.SALES_FORECAST)
+    first_products = read_table(env["SALES_DUCKDB_PATH"], tables.PRODUCT_FORECAST)
     env["SALES_HISTORY_END"] = NEXT_DAY
     dagster_job("daily_sales_job", env, "--tags", json.dumps({"dagster/partition": NEXT_DAY}))
     # What daily_products_sensor starts after it.
     dagster_job("daily_product_job", env)
-    return env["SALES_DUCKDB_PATH"], first
+    return env["SALES_DUCKDB_PATH"], first, first_products
 
 
 @pytest.mark.slow
 def test_main_job_publishes_a_forecast_for_every_series(pipeline):
-    database, first = pipeline
+    database, first, products = pipeline
     series = set(read_table(database, tables.DAILY_SALES)["series"])
     assert tables.TOTAL_SERIES in series and len(series) > 2
     assert set(first["series"]) == series
@@ -72,7 +73,6 @@ def test_main_job_publishes_a_forecast_for_every_series(pipeline):
         stored = read_table(database, table)
         assert set(columns) <= set(stored.columns), table
     # Every category's products, each forecast for the horizon, revenue as published.
-    products = read_table(database, tables.PRODUCT_FORECAST)
     assert set(products["category"]) == series - {tables.TOTAL_SERIES}
     assert products.groupby("product_id").size().eq(HORIZON).all()
     revenue = products.groupby(["category", "date"])["revenue"].sum()
@@ -82,7 +82,7 @@ def test_main_job_publishes_a_forecast_for_every_series(pipeline):
 
 @pytest.mark.slow
 def test_daily_job_adds_one_day_and_scores_the_previous_forecast(pipeline):
-    database, first = pipeline
+    database, first, _ = pipeline
     orders = read_table(database, tables.ORDERS, columns=["order_date"])
     assert str(orders["order_date"].max().date()) == NEXT_DAY
     latest = read_table(database, tables.SALES_FORECAST)
@@ -103,7 +103,7 @@ def test_daily_job_adds_one_day_and_scores_the_previous_forecast(pipeline):
 
 @pytest.mark.slow
 def test_daily_product_job_moves_the_products_to_the_new_day(pipeline):
-    database, _ = pipeline
+    database, _, _ = pipeline
     products = read_table(database, tables.PRODUCT_FORECAST)
     assert str(products["date"].min().date()) == "2025-11-02"
     # Still coherent with the new day's shop forecast, with the main job's product backtest.

@@ -22,7 +22,7 @@ sales_forecast_job = dg.define_asset_job(
     description=(
         "Materialize every asset but the products (product_forecast_job) over the full order "
         "history in one run: raw tables, daily sales, model, backtest, forecast. In the UI: "
-        "this job's page, Materialize all, All partitions, Launch backfill (one run). CLI: "
+        "this job's page, Materialize all, All, Launch backfill (one run). CLI: "
         'dagster job execute -j sales_forecast_job --tags "$(python -m '
         'sales_platform.partitions)". Everything, products included: Assets, Materialize all.'
     ),
