@@ -10,7 +10,6 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from dashboard import data
@@ -21,16 +20,8 @@ from sales_platform_tests import dashboard_fixtures as fx
 APP = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
 
 
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    st.cache_data.clear()
-    yield
-    st.cache_data.clear()
-
-
-@pytest.fixture(scope="module")
-def known_db(tmp_path_factory):
-    return fx.build_dashboard_db(tmp_path_factory.mktemp("dash_app") / "sales.duckdb")
+# Each test starts from an empty st.cache_data; `known_db` (conftest) is the fixture database.
+pytestmark = pytest.mark.usefixtures("fresh_streamlit_cache")
 
 
 def run_app(db: Path, monkeypatch) -> AppTest:

@@ -11,7 +11,6 @@ import io
 
 import pandas as pd
 import pytest
-import streamlit as st
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
@@ -24,16 +23,8 @@ from sales_platform_tests.test_dashboard_app import APP, chart_frame, metrics, t
 PRODUCT_TABLES = [T.PRODUCT_DAILY_SALES, T.PRODUCT_BACKTEST, T.PRODUCT_FORECAST, T.REPLENISHMENT]
 
 
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    st.cache_data.clear()
-    yield
-    st.cache_data.clear()
-
-
-@pytest.fixture(scope="module")
-def known_db(tmp_path_factory):
-    return fx.build_dashboard_db(tmp_path_factory.mktemp("dash_products") / "sales.duckdb")
+# Each test starts from an empty st.cache_data; `known_db` (conftest) is the fixture database.
+pytestmark = pytest.mark.usefixtures("fresh_streamlit_cache")
 
 
 def open_products(db, monkeypatch) -> AppTest:
