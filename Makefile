@@ -71,6 +71,9 @@ bench: run browser
 	$(BIN)/python benchmarks/forecast_benchmark.py --dataset synthetic
 	$(BIN)/python benchmarks/forecast_benchmark.py --dataset superstore
 	$(BIN)/python benchmarks/candidate_study.py
+	$(BIN)/python benchmarks/product_benchmark.py
+	$(BIN)/python benchmarks/product_benchmark.py --dataset superstore
+	$(BIN)/python benchmarks/product_benchmark.py --scale
 	$(BIN)/python benchmarks/own_data_benchmark.py
 	$(BIN)/python benchmarks/dashboard_render.py
 	$(BIN)/python benchmarks/reader_soak.py
