@@ -6,6 +6,7 @@ import pytest
 
 from sales_platform.forecasting import products as fp
 from sales_platform.forecasting.products.forecast import choose
+from sales_platform.forecasting.products.middle_out import established_share
 
 
 def daily_frame(units: dict[str, list[float]], category: dict[str, str], end="2025-06-30"):
@@ -83,6 +84,41 @@ def test_forecast_covers_active_products_and_flags_new_ones():
     # The big seller is forecast well above the rare one.
     mean = out.groupby("product_id")["units"].mean()
     assert mean["a1"] > 5 * mean["a2"]
+
+
+def test_established_products_add_up_to_their_category_forecast():
+    rng = np.random.default_rng(4)
+    frame = daily_frame(
+        {
+            "a1": list(rng.poisson(4.0, 300)),
+            "a2": list(rng.poisson(0.5, 300)),
+            "b1": list(rng.poisson(2.0, 300)),
+            "b_new": [1.0] * 10,
+        },
+        {"a1": "A", "a2": "A", "b1": "B", "b_new": "B"},
+    )
+    panel = fp.to_panel(frame)
+    cfg = fp.ForestConfig(n_estimators=10, rows_per_tree=5000)
+    out = fp.forecast_products(panel, 14, fp.Calibration(), config=cfg)
+    targets = fp.category_targets(panel, 14, None, "US")
+    assert set(targets) == {"A", "B"}
+    established = out[~out["is_new"]].groupby(["category", "horizon"])["units"].sum()
+    for category, target in targets.items():
+        assert established[category].to_numpy() == pytest.approx(target)
+    # The new product comes on top of its category's target.
+    assert out.loc[out["category"] == "B", "units"].sum() > targets["B"].sum()
+
+
+def test_middle_out_share_and_scaling():
+    # "young" starts 20 days before the end: new at the origins 14 and 28 days back, so the
+    # established products' share of the category's following days is old's 42 of 82 units.
+    frame = daily_frame({"old": [1.0] * 200, "young": [2.0] * 20}, {"old": "A", "young": "A"})
+    assert established_share(fp.to_panel(frame), 14) == pytest.approx({"A": 42 / 82})
+    units = np.array([[1.0, 0.0, 3.0], [3.0, 0.0, 1.0], [5.0, 5.0, 5.0]])
+    category = np.array(["A", "A", "B"], dtype=object)
+    out = fp.reconcile(units, category, {"A": np.array([8.0, 6.0, 2.0])})
+    # Scaled per day to the target, in proportion; a day forecasting nothing stays nothing.
+    np.testing.assert_allclose(out, [[2.0, 0.0, 1.5], [6.0, 0.0, 0.5], [5.0, 5.0, 5.0]])
 
 
 def test_choice_per_class_picks_that_class_method():

@@ -11,7 +11,9 @@
   (:class:`Calibration`); :func:`calibration_from_table` reads them back from the table.
 - :func:`forecast_products`: the published forecast (new products: their category share;
   discontinued: none) with 80%/95% bounds; :func:`allocate_revenue`: revenue coherent with
-  ``sales_forecast`` (see :mod:`.forecast` for why units are bottom-up and revenue top-down).
+  ``sales_forecast`` (see :mod:`.forecast` for why units are middle-out and revenue top-down).
+- :func:`category_targets` / :func:`reconcile`: each category's units forecast as one series and
+  its products scaled to add up to it (:mod:`.middle_out`).
 - :func:`replenishment`: lead-time demand and the service-level quantity.
 - :func:`wrmsse` / :func:`scaled_errors`: the M5-style scores.
 """
@@ -38,6 +40,7 @@ from sales_platform.forecasting.products.forecast import (
 from sales_platform.forecasting.products.forest import FOREST, ForestConfig, forest_forecast
 from sales_platform.forecasting.products.methods import STATISTICAL_METHODS
 from sales_platform.forecasting.products.metrics import scaled_errors, wrmsse
+from sales_platform.forecasting.products.middle_out import category_targets, reconcile
 from sales_platform.forecasting.products.panel import (
     DISCONTINUED,
     DISCONTINUED_DAYS,
@@ -73,11 +76,13 @@ __all__ = [
     "allocate_revenue",
     "calibration_from_table",
     "candidate_forecasts",
+    "category_targets",
     "demand_class",
     "demand_quantile",
     "fit_dispersion",
     "forecast_products",
     "forest_forecast",
+    "reconcile",
     "replenishment",
     "run_product_backtest",
     "scaled_errors",

@@ -6,9 +6,11 @@ refits every candidate on what was known then and forecasts the window. A produc
 fold when it was established at the origin (neither new nor discontinued).
 
 ``published`` is the whole procedure: each class's method chosen on the *earlier* folds (fold 1
-publishes the default), so its scores include the choice. The :class:`Calibration` returned for
-publishing uses every fold. Coverage of the service-level quantity is out-of-sample the same
-way: fold ``k``'s lead-time quantity uses the dispersion fitted on folds ``1 .. k-1``.
+publishes the default), so its scores include the choice, then scaled to each category's
+middle-out target (:mod:`.middle_out`, fitted on every product sold before the origin). The
+:class:`Calibration` returned for publishing uses every fold. Coverage of the service-level
+quantity is out-of-sample the same way: fold ``k``'s lead-time quantity uses the dispersion
+fitted on folds ``1 .. k-1`` (of the reconciled forecasts).
 
 Rows of the result (the ``product_backtest`` table): one per product and method (``mae``,
 ``rmse``, ``bias`` in units; ``scaled_mae`` and ``rmsse`` scaled by the in-sample one-step naive
@@ -35,6 +37,7 @@ from sales_platform.forecasting.products.forecast import (
 )
 from sales_platform.forecasting.products.forest import ForestConfig
 from sales_platform.forecasting.products.metrics import scaled_errors, wrmsse
+from sales_platform.forecasting.products.middle_out import category_targets, reconcile
 from sales_platform.forecasting.products.panel import ESTABLISHED, ProductPanel
 from sales_platform.tables import ALL_PRODUCTS
 
@@ -58,6 +61,7 @@ class Fold:
     history: np.ndarray  # [n, n_days] units up to the origin
     history_revenue: np.ndarray
     forecasts: dict[str, np.ndarray] = field(default_factory=dict)
+    category_targets: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 @dataclass
@@ -97,6 +101,7 @@ def backtest_folds(
                 history=scored.units,
                 history_revenue=scored.revenue,
                 forecasts=candidate_forecasts(scored, horizon, promotions, country, config),
+                category_targets=category_targets(cut, horizon, promotions, country),
             )
         )
     return out
@@ -138,7 +143,8 @@ def _publish(folds: list[Fold], lead_time: int, service_level: float) -> float:
     for k, fold in enumerate(folds):
         earlier = folds[:k]
         calibration = Calibration(choice=_best_per_class(earlier), lead_time_days=lead_time)
-        fold.forecasts[PUBLISHED], _ = choose(fold.forecasts, fold.classes, calibration)
+        chosen, _ = choose(fold.forecasts, fold.classes, calibration)
+        fold.forecasts[PUBLISHED] = reconcile(chosen, fold.category, fold.category_targets)
         if earlier:
             _, calibration.dispersion_lead = _dispersions(earlier, lead_time)
             mean = fold.forecasts[PUBLISHED][:, :lead_time].sum(axis=1)

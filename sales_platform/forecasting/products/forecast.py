@@ -8,15 +8,17 @@ five folds of a rare seller would follow the noise; a class pools hundreds of pr
 
 *New products* (fewer than 28 days since the first sale) get their share of the category: the
 product's units over its days divided by the category's units over the same days, times the
-category's forecast (the sum of its established products), flagged ``is_new``.
+category's forecast (the sum of its established products, reconciled), flagged ``is_new``.
 *Discontinued products* (no sale in 90 days) are not forecast.
 
 *Bounds.* 80%/95% central intervals of a negative binomial around each day's forecast, with the
 class's daily dispersion fitted on the backtest (:mod:`.distribution`).
 
-*Coherence.* Units are bottom-up: a category's units forecast is the sum of its products'
-forecasts (the products are what a buyer orders; a category forecast split top-down would give
-every product the category's weekly and event pattern, wrong for a rare seller). Revenue is
+*Coherence.* Units are middle-out (:mod:`.middle_out`): each category's units are forecast as one
+series and its established products' forecasts scaled, day by day, to add up to it, so they keep
+their own shape (a category forecast split top-down by fixed shares would give every product the
+category's weekly and event pattern, wrong for a rare seller); new products add their share on
+top, and a category's units forecast is the sum of its products'. Revenue is
 top-down from the published ``sales_forecast``: each category's forecast revenue of a day is
 split over its products by forecast units x unit price, so the product revenues of a category add
 up to the revenue the platform publishes for it, exactly, and the two tables never disagree.
@@ -33,6 +35,7 @@ from sales_platform.forecasting.products.classify import demand_class
 from sales_platform.forecasting.products.distribution import interval
 from sales_platform.forecasting.products.forest import FOREST, ForestConfig, forest_forecast
 from sales_platform.forecasting.products.methods import STATISTICAL_METHODS, statistical_forecasts
+from sales_platform.forecasting.products.middle_out import category_targets, reconcile
 from sales_platform.forecasting.products.panel import ESTABLISHED, NEW, ProductPanel
 
 CANDIDATES = (FOREST, *STATISTICAL_METHODS)
@@ -134,6 +137,9 @@ def forecast_products(
     needed = needed or (FOREST,)
     candidates = candidate_forecasts(active, horizon, promotions, country, config, needed)
     units, methods = choose(candidates, classes, calibration)
+    established = status == ESTABLISHED
+    targets = category_targets(panel, horizon, promotions, country)
+    units[established] = reconcile(units[established], active.category[established], targets)
     new = status == NEW
     units = category_share(active, units, new)
     methods = np.where(new, CATEGORY_SHARE, methods)
