@@ -10,7 +10,8 @@ asset's (``run_product_backtest``, the function the asset calls). A product is s
 when it was established at the origin (neither new nor discontinued), as in the platform.
 
 - Ours: ``run_product_backtest``'s ``published`` forecast (each demand class's method chosen on
-  the earlier folds only); its candidates follow as extra rows. Seconds: the whole backtest.
+  the earlier folds only, then scaled to each category's middle-out target); its candidates
+  follow as extra rows, unscaled (summed bottom-up). Seconds: the whole backtest.
 - Peers, refit per fold on each product's history up to the origin: statsforecast's
   SeasonalNaive(7), AutoETS (season 7, per product: M5's bottom-up ES benchmark), CrostonSBA and
   TSB (alpha 0.1 as ours), each on a product's last year, and mlforecast's LightGBM
