@@ -68,6 +68,7 @@ from sales_platform.storage.catalog import (
 )
 from sales_platform.storage.columns import describe_diff, projection, schema_diff
 from sales_platform.storage.reader import normalize_datetimes
+from sales_platform.storage.stream import FrameStream
 from sales_platform.storage.transaction import record_table_version, run_in_transaction
 
 __all__ = [
@@ -119,56 +120,59 @@ class TransactionalPandasTypeHandler(DbTypeHandler[pd.DataFrame]):
         self.column_types = {table: dict(cols) for table, cols in (column_types or {}).items()}
 
     def handle_output(
-        self, context: OutputContext, table_slice: TableSlice, obj: pd.DataFrame, connection
+        self,
+        context: OutputContext,
+        table_slice: TableSlice,
+        obj: pd.DataFrame | FrameStream,
+        connection,
     ) -> Mapping[str, Any]:
         partitioned = bool(table_slice.partition_dimensions)
-        view = _FRAME_VIEW_PREFIX + uuid.uuid4().hex
-        connection.register(view, obj)
-        try:
-            described = describe_frame(connection, view)
-            contract = self.column_types.get(table_slice.table, {})
-            declared = {column: contract[column] for column in described if column in contract}
-            # The types the table gets: the frame's, or what the asset declares.
-            frame_types = {column: declared.get(column, kind) for column, kind in described.items()}
-            with run_in_transaction(connection):
-                existing = table_columns(connection, table_slice.schema, table_slice.table)
-                if not partitioned:
-                    action = self._replace_table(
-                        connection, table_slice, view, frame_types, existing, declared
-                    )
-                else:
-                    action = self._replace_partition(
-                        context, connection, table_slice, view, frame_types, existing, obj, declared
-                    )
-                total_rows, version = 0, "none"
-                if table_columns(connection, table_slice.schema, table_slice.table) is not None:
-                    total = connection.execute(
-                        f"SELECT count(*) FROM {qualified(table_slice)}"
-                    ).fetchone()
-                    total_rows = int(total[0]) if total else 0
-                    version = record_table_version(
-                        connection,
-                        table_slice,
-                        run_id=_run_id(context),
-                        partition=_partition_label(context),
-                        row_count=total_rows,
-                    )
-        finally:
-            with contextlib.suppress(duckdb.Error):
-                connection.unregister(view)
-
+        frames = obj.frames if isinstance(obj, FrameStream) else [obj]
+        written = chunks = deleted = 0
+        first: pd.DataFrame | None = None
+        with run_in_transaction(connection):
+            before = table_columns(connection, table_slice.schema, table_slice.table)
+            for frame in frames:
+                # The first frame replaces the table or the slice, the others add to it.
+                deleted += self._write_frame(
+                    context, connection, table_slice, frame, replace=first is None
+                )
+                first = frame if first is None else first
+                written += len(frame)
+                chunks += 1
+            if first is None:
+                raise ValueError(
+                    f"the FrameStream for {table_slice.schema}.{table_slice.table} yielded no "
+                    "frame: yield at least one (an empty frame with the columns) so that the "
+                    "table's or partition's columns are known; nothing was written"
+                )
+            total_rows, version = 0, "none"
+            after = table_columns(connection, table_slice.schema, table_slice.table)
+            if after is not None:
+                total = connection.execute(
+                    f"SELECT count(*) FROM {qualified(table_slice)}"
+                ).fetchone()
+                total_rows = int(total[0]) if total else 0
+                version = record_table_version(
+                    connection,
+                    table_slice,
+                    run_id=_run_id(context),
+                    partition=_partition_label(context),
+                    row_count=total_rows,
+                )
+        action = _action(before, after, partitioned, deleted, written, chunks)
         columns = TableSchema(
             columns=[
                 TableColumn(name=str(name), type=str(dtype))  # type: ignore[arg-type]
-                for name, dtype in obj.dtypes.items()
+                for name, dtype in first.dtypes.items()
             ]
         )
         if partitioned:
             table_meta = TableMetadataSet(
-                partition_row_count=len(obj), row_count=total_rows, storage_kind="duckdb"
+                partition_row_count=written, row_count=total_rows, storage_kind="duckdb"
             )
         else:
-            table_meta = TableMetadataSet(row_count=len(obj), storage_kind="duckdb")
+            table_meta = TableMetadataSet(row_count=written, storage_kind="duckdb")
         metadata = {
             **table_meta,
             "storage_action": MetadataValue.text(action),
@@ -178,25 +182,69 @@ class TransactionalPandasTypeHandler(DbTypeHandler[pd.DataFrame]):
         # full-history run) leaves the unchanging schema out rather than store it once per day.
         if not partitioned or len(context.asset_partition_keys) == 1:
             metadata["dataframe_columns"] = MetadataValue.table_schema(columns)
+        if isinstance(obj, FrameStream) and obj.metadata is not None:
+            metadata.update(obj.metadata())
         return metadata
 
-    @staticmethod
-    def _replace_table(connection, table_slice, view, frame_types, existing, declared) -> str:
-        target = qualified(table_slice)
-        select = projection(frame_types, view, None, declared)
-        connection.execute(f"CREATE OR REPLACE TABLE {target} AS {select}")
-        if existing is None:
-            return "created"
-        added, dropped, retyped = schema_diff(existing, frame_types, check_types=True)
-        change = describe_diff(added, dropped, retyped)
-        return f"replaced (schema change: {change})" if change else "replaced"
+    def _write_frame(
+        self,
+        context: OutputContext,
+        connection,
+        table_slice: TableSlice,
+        obj: pd.DataFrame,
+        *,
+        replace: bool,
+    ) -> int:
+        """Writes one frame inside the caller's transaction; returns the rows it deleted.
+
+        ``replace``: the frame replaces the table (or the partition slice); else it is appended,
+        with the same checks of its columns and partition bounds."""
+        view = _FRAME_VIEW_PREFIX + uuid.uuid4().hex
+        connection.register(view, obj)
+        try:
+            described = describe_frame(connection, view)
+            contract = self.column_types.get(table_slice.table, {})
+            declared = {column: contract[column] for column in described if column in contract}
+            # The types the table gets: the frame's, or what the asset declares.
+            frame_types = {column: declared.get(column, kind) for column, kind in described.items()}
+            existing = table_columns(connection, table_slice.schema, table_slice.table)
+            if replace and not table_slice.partition_dimensions:
+                target = qualified(table_slice)
+                select = projection(frame_types, view, None, declared)
+                connection.execute(f"CREATE OR REPLACE TABLE {target} AS {select}")
+                return 0
+            return self._write_rows(
+                context,
+                connection,
+                table_slice,
+                view,
+                frame_types,
+                existing,
+                obj,
+                declared,
+                replace_slice=replace,
+            )
+        finally:
+            with contextlib.suppress(duckdb.Error):
+                connection.unregister(view)
 
     @staticmethod
-    def _replace_partition(
-        context, connection, table_slice, view, frame_types, existing, obj, declared
-    ) -> str:
+    def _write_rows(
+        context,
+        connection,
+        table_slice,
+        view,
+        frame_types,
+        existing,
+        obj,
+        declared,
+        *,
+        replace_slice: bool,
+    ) -> int:
+        """Checks the frame against the table, then inserts it (after deleting the partition
+        slice if ``replace_slice``); returns the rows deleted."""
         target = qualified(table_slice)
-        where = partition_where_clause(table_slice.partition_dimensions)
+        partitioned = bool(table_slice.partition_dimensions)
         if existing is not None:
             added, dropped, retyped = schema_diff(existing, frame_types, check_types=not obj.empty)
             if added or dropped or retyped:
@@ -208,21 +256,27 @@ class TransactionalPandasTypeHandler(DbTypeHandler[pd.DataFrame]):
                     "schemas in one table; to rebuild it, drop the table (e.g. `DROP TABLE "
                     f"{table_slice.schema}.{table_slice.table}` with the run stopped) and "
                     "re-materialize all partitions (one backfill), or keep the old columns/types."
+                    if partitioned
+                    else f"The frames written to {table_slice.schema}.{table_slice.table} differ "
+                    f"in their columns: {describe_diff(added, dropped, retyped)}. Nothing was "
+                    "written."
                 )
         select = projection(frame_types, view, existing, declared)
-        if not obj.empty:
+        if partitioned and not obj.empty:
+            where = partition_where_clause(table_slice.partition_dimensions)
             try:
-                outside = connection.execute(
+                # fetchall: the next frame cannot be registered while a result is half read.
+                ((outside,),) = connection.execute(
                     f"SELECT count(*) FROM ({select}) AS frame WHERE NOT coalesce(({where}), false)"
-                ).fetchone()
+                ).fetchall()
             except duckdb.BinderException as exc:
                 raise ValueError(
                     f"partition_expr of {table_slice.schema}.{table_slice.table} cannot be "
                     f"evaluated against the output's columns {list(frame_types)}: {exc}"
                 ) from exc
-            if outside and outside[0]:
+            if outside:
                 raise PartitionBoundsError(
-                    f"{outside[0]} of {len(obj)} rows of the output for partition "
+                    f"{outside} of {len(obj)} rows of the output for partition "
                     f"{_partition_label(context)} of {table_slice.schema}.{table_slice.table} lie "
                     f"outside the partition (they fail `{where}`); they would duplicate rows of "
                     "other partitions, so nothing was written."
@@ -233,14 +287,16 @@ class TransactionalPandasTypeHandler(DbTypeHandler[pd.DataFrame]):
                     f"{table_slice.schema}.{table_slice.table}: empty partition and no table "
                     "yet; the first partition with rows creates the table"
                 )
-                return "skipped (empty partition, table not created yet)"
+                return 0
             connection.execute(f"CREATE TABLE {target} AS {select}")
-            return "created"
-        deleted = connection.execute(f"DELETE FROM {target} WHERE {where}").fetchone()
+            return 0
+        deleted = None
+        if replace_slice:
+            where = partition_where_clause(table_slice.partition_dimensions)
+            deleted = connection.execute(f"DELETE FROM {target} WHERE {where}").fetchone()
         if not obj.empty:
             connection.execute(f"INSERT INTO {target} BY NAME {select}")
-        n_deleted = int(deleted[0]) if deleted else 0
-        return f"replaced partition ({n_deleted} rows deleted, {len(obj)} inserted)"
+        return int(deleted[0]) if deleted else 0
 
     def load_input(
         self, context: InputContext, table_slice: TableSlice, connection
@@ -264,4 +320,25 @@ class TransactionalPandasTypeHandler(DbTypeHandler[pd.DataFrame]):
 
     @property
     def supported_types(self):
-        return [pd.DataFrame]
+        return [pd.DataFrame, FrameStream]
+
+
+def _action(
+    before: Mapping[str, str] | None,
+    after: Mapping[str, str] | None,
+    partitioned: bool,
+    deleted: int,
+    written: int,
+    chunks: int,
+) -> str:
+    """What the write did, for the ``storage_action`` metadata (``before``/``after``: the
+    table's columns before and after the write, ``None`` where it did not exist)."""
+    in_chunks = f" in {chunks} frames" if chunks > 1 else ""
+    if after is None:
+        return "skipped (empty partition, table not created yet)"
+    if before is None:
+        return f"created{in_chunks}"
+    if partitioned:
+        return f"replaced partition ({deleted} rows deleted, {written} inserted{in_chunks})"
+    change = describe_diff(*schema_diff(before, after, check_types=True))
+    return f"replaced{in_chunks}" + (f" (schema change: {change})" if change else "")
