@@ -23,8 +23,8 @@ sales_forecast_job = dg.define_asset_job(
         "Materialize every asset but the products (product_forecast_job) over the full order "
         "history in one run: raw tables, daily sales, model, backtest, forecast. In the UI: "
         "this job's page, Materialize all, All partitions, Launch backfill (one run). CLI: "
-        "dagster job execute -j sales_forecast_job --tags \"$(python -m "
-        "sales_platform.partitions)\". Everything, products included: Assets, Materialize all."
+        'dagster job execute -j sales_forecast_job --tags "$(python -m '
+        'sales_platform.partitions)". Everything, products included: Assets, Materialize all.'
     ),
 )
 
