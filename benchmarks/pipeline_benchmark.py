@@ -4,14 +4,15 @@ Prints, on this machine, measured in one run:
 - the floor, the least any pipeline on this machine could spend on the same lines: NumPy drawing
   the lines' numbers, one DuckDB `CREATE TABLE AS` that formats the ids, and the daily aggregate;
   plus an empty Dagster job through the CLI (start-up and run bookkeeping);
-- full pipeline (`dagster job execute -j sales_forecast_job`) on ~10 million order lines: wall time
-  and peak memory (max RSS of the run process), and its ratio to floor + empty job;
+- full pipeline (`dagster job execute -j sales_forecast_job`) on ~10 million order lines (or each
+  of `--order-lines`, e.g. `10000000 100000000`): wall time and peak memory (max RSS of the run
+  process), its ratio to floor + empty job and to the first count's run;
 - the daily run (`daily_sales_job` for one new day, plus everything downstream but the backtest)
   with two years already stored;
 - the daily run with 1 year and with 4 years of history stored, and their ratio.
 
-Usage: python benchmarks/pipeline_benchmark.py [--order-lines 10000000] [--skip-scale]
-    [--skip-daily]
+Usage: python benchmarks/pipeline_benchmark.py [--order-lines 10000000 [100000000 ...]]
+    [--skip-scale] [--skip-daily]
 Each scenario uses its own DuckDB file and DAGSTER_HOME under a temporary folder.
 """
 
@@ -147,7 +148,14 @@ def stored_order_lines(folder: Path) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--order-lines", type=int, default=10_000_000)
+    parser.add_argument(
+        "--order-lines",
+        type=int,
+        nargs="+",
+        default=[10_000_000],
+        help="one full run per count, in this order (peak RSS is the largest so far: put the "
+        "largest last); the floor is measured at the first",
+    )
     parser.add_argument("--skip-scale", action="store_true", help="only the daily-run figures")
     parser.add_argument("--skip-daily", action="store_true", help="only the scale figures")
     parser.add_argument("--repeats", type=int, default=3, help="daily runs per history length")
@@ -158,19 +166,25 @@ def main() -> None:
         root = Path(tmp)
         if not args.skip_scale:
             (root / "floor").mkdir()
-            floor = floor_seconds(root / "floor", args.order_lines, 730)
+            first = args.order_lines[0]
+            floor = floor_seconds(root / "floor", first, 730)
             empty = empty_job_seconds(root / "floor")
             print(
-                f"floor, {args.order_lines:,} lines (NumPy + DuckDB CTAS + daily aggregate): "
-                f"{floor:.1f} s; empty Dagster job through the CLI: {empty:.1f} s"
+                f"floor, {first:,} lines (NumPy + DuckDB CTAS + daily aggregate): {floor:.1f} s; "
+                f"empty Dagster job through the CLI: {empty:.1f} s"
             )
-            rate = orders_per_day_for(args.order_lines, two_years_start, LAST_DAY)
-            wall, peak = full_run(root / "scale", two_years_start, LAST_DAY, rate)
-            lines = stored_order_lines(root / "scale")
-            print(
-                f"full pipeline, {lines:,} order lines: {wall:.1f} s wall, {peak:.2f} GiB peak "
-                f"RSS; {wall / (floor + empty):.1f} x (floor + empty job)"
-            )
+            walls = []
+            for order_lines in args.order_lines:
+                folder = root / f"scale_{order_lines}"
+                rate = orders_per_day_for(order_lines, two_years_start, LAST_DAY)
+                wall, peak = full_run(folder, two_years_start, LAST_DAY, rate)
+                walls.append(wall)
+                lines = stored_order_lines(folder)
+                print(
+                    f"full pipeline, {lines:,} order lines: {wall:.1f} s wall, "
+                    f"{peak:.2f} GiB peak RSS; {wall / (floor + empty):.1f} x (floor + empty job), "
+                    f"{wall / walls[0]:.1f} x the first run"
+                )
         if args.skip_daily:
             return
 
