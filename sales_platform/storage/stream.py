@@ -1,9 +1,10 @@
 """``FrameStream``: a table written as a sequence of DataFrames, so that memory holds one at a time.
 
 An asset returns one when its output is too large to hold whole (the order lines of a long
-history): the pandas type handler writes the frames one after the other inside one transaction,
-exactly as it writes one DataFrame (same columns checks, partition bounds, normalisation), so a
-killed run still leaves the previous committed table. Why DataFrames and not a
+history): the pandas type handler checks each frame exactly as it checks one DataFrame (columns,
+partition bounds, normalisation), commits it into a staging table, and replaces the table by the
+staged rows in one last transaction, so a killed run still leaves the previous committed table
+(see :mod:`sales_platform.storage.pandas_handler`). Why DataFrames and not a
 ``pyarrow.RecordBatchReader``: each frame is checked (columns, partition bounds) before it is
 inserted, which needs to read it twice; a reader can be read once, and every producer here
 (the synthetic shop, the file source) makes pandas frames anyway.

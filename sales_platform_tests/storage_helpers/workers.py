@@ -26,7 +26,13 @@ import dagster as dg
 import numpy as np
 import pandas as pd
 
-from sales_platform.storage import FrameStream, SalesDuckDBIOManager, read_table
+from sales_platform.storage import (
+    FrameStream,
+    SalesDuckDBIOManager,
+    pandas_handler,
+    query,
+    read_table,
+)
 
 DAYS = dg.DailyPartitionsDefinition(start_date="2024-01-01", end_date="2024-01-08")
 DAY_KEYS = DAYS.get_partition_keys()
@@ -151,8 +157,19 @@ def write_version(database: str, version: int) -> bool:
     ).success
 
 
+def staging_tables(database: str) -> list[str]:
+    """The staging tables a stream's write left in the file (one killed while staging)."""
+    staged = query(
+        database,
+        "SELECT table_name FROM duckdb_tables() WHERE starts_with(table_name, ?)",
+        [pandas_handler.STAGING_PREFIX],
+    )
+    return sorted(staged["table_name"])
+
+
 def check_tables(database: str, *, timeout_s: float = 30.0) -> dict[str, Any]:
-    """Read both tables through ``read_table``; return versions seen and problems found."""
+    """Read both tables through ``read_table``; return versions seen, problems found and the
+    staging tables left behind."""
     problems: list[str] = []
     snap = read_table(database, "snapshot", columns=["version"], timeout_s=timeout_s)
     versions = snap["version"].unique().tolist()
@@ -179,6 +196,7 @@ def check_tables(database: str, *, timeout_s: float = 30.0) -> dict[str, Any]:
         "snapshot_version": snap_version,
         "daily_versions": {f"{d:%Y-%m-%d}": int(v) for d, v in per_day["first"].items()},
         "problems": problems,
+        "staging_tables": staging_tables(database),
     }
 
 
