@@ -1,13 +1,18 @@
 """Pipeline benchmark: the whole graph through Dagster at scale, and the daily run.
 
 Prints, on this machine, measured in one run:
-- full pipeline (`dagster job execute -j sales_forecast_job`) on ~10 million order lines: wall time
-  and peak memory (max RSS of the run process);
+- the floor, the least any pipeline on this machine could spend on the same lines: NumPy drawing
+  the lines' numbers, one DuckDB `CREATE TABLE AS` that formats the ids, and the daily aggregate;
+  plus an empty Dagster job through the CLI (start-up and run bookkeeping);
+- full pipeline (`dagster job execute -j sales_forecast_job`) on ~10 million order lines (or each
+  of `--order-lines`, e.g. `10000000 100000000`): wall time and peak memory (max RSS of the run
+  process), its ratio to floor + empty job and to the first count's run;
 - the daily run (`daily_sales_job` for one new day, plus everything downstream but the backtest)
   with two years already stored;
 - the daily run with 1 year and with 4 years of history stored, and their ratio.
 
-Usage: python benchmarks/pipeline_benchmark.py [--order-lines 10000000] [--skip-scale]
+Usage: python benchmarks/pipeline_benchmark.py [--order-lines 10000000 [100000000 ...]]
+    [--skip-scale] [--skip-daily]
 Each scenario uses its own DuckDB file and DAGSTER_HOME under a temporary folder.
 """
 
@@ -26,6 +31,8 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
+import numpy as np
+import pandas as pd
 
 from sales_platform import synthetic
 from sales_platform.partitions import full_history_tags_json
@@ -33,6 +40,9 @@ from sales_platform.partitions import full_history_tags_json
 REPO = Path(__file__).resolve().parents[1]
 DAGSTER = str(Path(sys.executable).with_name("dagster"))
 LAST_DAY = date(2025, 10, 31)
+
+
+EMPTY_JOB = REPO / "benchmarks" / "empty_job.py"
 
 
 def run_dagster(args: list[str], env: dict[str, str]) -> tuple[float, float]:
@@ -91,6 +101,46 @@ def orders_per_day_for(order_lines: int, start: date, end: date) -> float:
     return 1400.0 * order_lines / sample
 
 
+def floor_seconds(folder: Path, order_lines: int, days: int) -> float:
+    """The floor: draw `order_lines` lines' numbers with NumPy, store them with formatted ids in one
+    DuckDB `CREATE TABLE AS`, and aggregate them per day: no Dagster, no demand model."""
+    started = time.perf_counter()
+    rng = np.random.default_rng(0)
+    n_orders = int(order_lines / 1.6)
+    order = np.sort(rng.integers(0, n_orders, order_lines))
+    lines = pd.DataFrame(
+        {
+            "day": (order * days // n_orders).astype(np.int32),
+            "order_number": order,
+            "customer": rng.integers(0, 20_000, order_lines, dtype=np.int32),
+            "product": rng.integers(0, 250, order_lines, dtype=np.int32),
+            "quantity": 1 + rng.poisson(0.5, order_lines).astype(np.int32),
+            "unit_price": np.round(rng.uniform(5, 500, order_lines), 2),
+        }
+    )
+    with duckdb.connect(str(folder / "floor.duckdb")) as conn:
+        conn.register("lines", lines)
+        conn.execute(
+            "CREATE TABLE orders AS SELECT strftime(DATE '2024-01-01' + day, '%Y%m%d') || '-' || "
+            "lpad(CAST(order_number AS VARCHAR), 7, '0') AS order_id, "
+            "DATE '2024-01-01' + day AS order_date, "
+            "'C' || lpad(CAST(customer AS VARCHAR), 6, '0') AS customer_id, "
+            "'P' || lpad(CAST(product AS VARCHAR), 5, '0') AS product_id, "
+            "quantity, unit_price, round(quantity * unit_price, 2) AS amount FROM lines"
+        )
+        conn.execute(
+            "CREATE TABLE daily AS SELECT order_date, sum(amount) AS revenue, "
+            "sum(quantity) AS units, count(DISTINCT order_id) AS orders FROM orders GROUP BY ALL"
+        )
+    return time.perf_counter() - started
+
+
+def empty_job_seconds(folder: Path) -> float:
+    env = {**os.environ, "DAGSTER_HOME": str(folder / "dagster_home")}
+    Path(env["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+    return run_dagster(["job", "execute", "-f", str(EMPTY_JOB), "-j", "empty_job"], env)[0]
+
+
 def stored_order_lines(folder: Path) -> int:
     with duckdb.connect(str(folder / "sales.duckdb"), read_only=True) as conn:
         return conn.execute("SELECT count(*) FROM orders").fetchone()[0]
@@ -98,8 +148,16 @@ def stored_order_lines(folder: Path) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--order-lines", type=int, default=10_000_000)
+    parser.add_argument(
+        "--order-lines",
+        type=int,
+        nargs="+",
+        default=[10_000_000],
+        help="one full run per count, in this order (peak RSS is the largest so far: put the "
+        "largest last); the floor is measured at the first",
+    )
     parser.add_argument("--skip-scale", action="store_true", help="only the daily-run figures")
+    parser.add_argument("--skip-daily", action="store_true", help="only the scale figures")
     parser.add_argument("--repeats", type=int, default=3, help="daily runs per history length")
     args = parser.parse_args()
     two_years_start = LAST_DAY - timedelta(days=729)
@@ -107,12 +165,28 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="sales_bench_") as tmp:
         root = Path(tmp)
         if not args.skip_scale:
-            rate = orders_per_day_for(args.order_lines, two_years_start, LAST_DAY)
-            wall, peak = full_run(root / "scale", two_years_start, LAST_DAY, rate)
-            lines = stored_order_lines(root / "scale")
+            (root / "floor").mkdir()
+            first = args.order_lines[0]
+            floor = floor_seconds(root / "floor", first, 730)
+            empty = empty_job_seconds(root / "floor")
             print(
-                f"full pipeline, {lines:,} order lines: {wall:.1f} s wall, {peak:.2f} GiB peak RSS"
+                f"floor, {first:,} lines (NumPy + DuckDB CTAS + daily aggregate): {floor:.1f} s; "
+                f"empty Dagster job through the CLI: {empty:.1f} s"
             )
+            walls = []
+            for order_lines in args.order_lines:
+                folder = root / f"scale_{order_lines}"
+                rate = orders_per_day_for(order_lines, two_years_start, LAST_DAY)
+                wall, peak = full_run(folder, two_years_start, LAST_DAY, rate)
+                walls.append(wall)
+                lines = stored_order_lines(folder)
+                print(
+                    f"full pipeline, {lines:,} order lines: {wall:.1f} s wall, "
+                    f"{peak:.2f} GiB peak RSS; {wall / (floor + empty):.1f} x (floor + empty job), "
+                    f"{wall / walls[0]:.1f} x the first run"
+                )
+        if args.skip_daily:
+            return
 
         daily = {}
         for years in (1, 2, 4):

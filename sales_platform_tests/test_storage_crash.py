@@ -40,7 +40,7 @@ def test_sigkill_at_random_moments_leaves_last_committed_version(tmp_path, mp):
     seed = int(os.environ.get("STORAGE_SEED", str(random.randrange(1 << 30))))
     rng = random.Random(seed)
     in_table = 0  # the version the table holds (the last committed one)
-    kept_old = got_new = writes = inside_write = 0
+    kept_old = got_new = writes = inside_write = left_staging = 0
     for kill in range(KILLS):
         next_version = in_table + 1
         attempting = mp.Value("q", in_table)
@@ -89,6 +89,7 @@ def test_sigkill_at_random_moments_leaves_last_committed_version(tmp_path, mp):
         )
         daily = result["daily_versions"]
         assert max(daily.values()) <= attempting.value, f"kill {kill}: {daily}"
+        left_staging += bool(result["staging_tables"])
         in_flight = attempting.value != committed.value
         day = workers.DAY_KEYS[attempting.value % len(workers.DAY_KEYS)]
         new_seen = seen == attempting.value or daily.get(day) == attempting.value
@@ -96,11 +97,15 @@ def test_sigkill_at_random_moments_leaves_last_committed_version(tmp_path, mp):
         kept_old += not (in_flight and new_seen)
         writes += committed.value - in_table
         in_table = seen
+    # A write after the kills drops any staging table they left behind.
+    assert workers.write_version(db, in_table + 1)
+    assert workers.staging_tables(db) == []
     print(
         f"\n[storage] {KILLS} SIGKILLs (seed {seed}): tables intact "
         f"after every kill; {inside_write} kills landed inside the IO manager's write (connect, "
         f"transaction, checkpoint); {writes} runs completed; {kept_old} kills left only previous "
-        f"versions, {got_new} left a table of the run being killed committed; 0 empty/partial"
+        f"versions, {got_new} left a table of the run being killed committed; 0 empty/partial; "
+        f"{left_staging} left a staging table (never read, dropped by the next write)"
     )
 
 

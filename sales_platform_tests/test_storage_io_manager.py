@@ -13,6 +13,7 @@ from sales_platform.storage import (
     DUCKDB_POOL,
     DatabaseLockTimeoutError,
     DuckDBDatabase,
+    FrameStream,
     PartitionBoundsError,
     PartitionSchemaChangeError,
     SalesDuckDBIOManager,
@@ -440,3 +441,123 @@ def test_contract_types_are_stored_and_an_older_timestamp_table_keeps_loading(tm
         ).success
     assert stored_types(fresh, "daily") == {"day": "DATE", "line": "INTEGER", "version": "BIGINT"}
     assert len(read_table(fresh, "daily")) == 6
+
+
+def stream_asset(name: str, holder: dict, **kwargs):
+    @dg.asset(name=name, **kwargs)
+    def _asset(context) -> FrameStream:
+        return FrameStream(holder["frames"](context), metadata=lambda: {"frames_seen": "all"})
+
+    return _asset
+
+
+def test_a_frame_stream_replaces_the_table_with_all_its_frames(tmp_path, instance):
+    db = tmp_path / "x.duckdb"
+    holder = {
+        "frames": lambda context: iter([pd.DataFrame({"a": [1, 2]}), pd.DataFrame({"a": [3]})])
+    }
+    result = materialize([stream_asset("streamed", holder)], db, instance)
+    assert read_table(db, "streamed").to_dict("list") == {"a": [1, 2, 3]}
+    metadata = result.get_asset_materialization_events()[0].materialization.metadata
+    assert metadata["storage_action"].value == "created in 2 frames"
+    assert metadata["dagster/row_count"].value == 3
+    assert metadata["frames_seen"].value == "all"
+    holder["frames"] = lambda context: iter([])
+    with pytest.raises(ValueError, match="yielded no frame"):
+        materialize([stream_asset("streamed", holder)], db, instance)
+    assert read_table(db, "streamed").to_dict("list") == {"a": [1, 2, 3]}
+
+
+def test_a_frame_stream_writes_a_partition_in_one_transaction(tmp_path, instance):
+    db = tmp_path / "x.duckdb"
+    before = _seed_days(db, instance, {"make": _day_frame})
+    day = dt.date(2024, 1, 3)
+    new = _day_frame(day, version=2)
+    holder = {"frames": lambda context: (new.iloc[[i]] for i in range(3))}
+    daily = stream_asset("daily", holder, partitions_def=DAYS, metadata={"partition_expr": "day"})
+    result = materialize([daily], db, instance, partition_key=day.isoformat())
+    metadata = result.get_asset_materialization_events()[0].materialization.metadata
+    assert metadata["storage_action"].value == (
+        "replaced partition (3 rows deleted, 3 inserted in 3 frames)"
+    )
+    expected = pd.concat([before[before["day"] != pd.Timestamp(day)], new.astype(before.dtypes)])
+    pd.testing.assert_frame_equal(
+        read_table(db, "daily", order_by="day, line"),
+        expected.sort_values(["day", "line"]).reset_index(drop=True),
+    )
+
+
+def _fails_after_one_frame(day: dt.date):
+    yield _day_frame(day, version=3)
+    raise RuntimeError("injected failure while producing the next frame")
+
+
+@pytest.mark.parametrize(
+    ("later_frame", "error", "match"),
+    [
+        (_fails_after_one_frame, RuntimeError, "injected failure"),
+        (
+            lambda day: iter([_day_frame(day, 3), _day_frame(day + dt.timedelta(days=1), 3)]),
+            PartitionBoundsError,
+            "lie outside the partition",
+        ),
+    ],
+    ids=["producer-raises", "later-frame-outside"],
+)
+def test_a_frame_stream_failing_midway_keeps_the_partition(
+    tmp_path, instance, later_frame, error, match
+):
+    db = tmp_path / "x.duckdb"
+    before = _seed_days(db, instance, {"make": _day_frame})
+    holder = {"frames": lambda context: later_frame(dt.date.fromisoformat(context.partition_key))}
+    daily = stream_asset("daily", holder, partitions_def=DAYS, metadata={"partition_expr": "day"})
+    with pytest.raises(error, match=match):
+        materialize([daily], db, instance, partition_key="2024-01-02")
+    pd.testing.assert_frame_equal(read_table(db, "daily", order_by="day, line"), before)
+    assert workers.staging_tables(str(db)) == []
+
+
+def test_a_stray_staging_table_is_never_read_and_the_next_stream_drops_it(tmp_path, instance):
+    """What a run killed while staging leaves: a ``_staging_`` table beside the stored one."""
+    db = tmp_path / "x.duckdb"
+    before = _seed_days(db, instance, {"make": _day_frame})
+    with duckdb.connect(str(db)) as conn:
+        conn.execute(
+            "CREATE TABLE _staging_daily AS SELECT DATE '2024-01-03' AS day, 7 AS line, "
+            "99 AS version, 'junk' AS extra"
+        )
+        conn.execute("CREATE TABLE _staging_streamed AS SELECT 'junk' AS b")
+    pd.testing.assert_frame_equal(read_table(db, "daily", order_by="day, line"), before)
+    day = dt.date(2024, 1, 3)
+    new = _day_frame(day, version=2)
+    holder = {"frames": lambda context: (new.iloc[[i]] for i in range(3))}
+    daily = stream_asset("daily", holder, partitions_def=DAYS, metadata={"partition_expr": "day"})
+    assert materialize([daily], db, instance, partition_key=day.isoformat()).success
+    stored = read_table(db, "daily", order_by="day, line")
+    assert stored.loc[stored["day"] == pd.Timestamp(day), "version"].tolist() == [2, 2, 2]
+    assert 99 not in stored["version"].tolist()
+    holder["frames"] = lambda context: iter([pd.DataFrame({"a": [1]}), pd.DataFrame({"a": [2]})])
+    assert materialize([stream_asset("streamed", holder)], db, instance).success
+    assert read_table(db, "streamed").to_dict("list") == {"a": [1, 2]}
+    assert workers.staging_tables(str(db)) == []
+
+
+def test_a_frame_stream_of_empty_frames_empties_the_partition(tmp_path, instance):
+    db = tmp_path / "x.duckdb"
+    empty = pd.DataFrame({"day": [], "line": [], "version": []})
+    holder = {"frames": lambda context: iter([empty, empty])}
+    daily = stream_asset("daily", holder, partitions_def=DAYS, metadata={"partition_expr": "day"})
+    result = materialize([daily], db, instance, partition_key="2024-01-02")
+    metadata = result.get_asset_materialization_events()[0].materialization.metadata
+    assert metadata["storage_action"].value == "skipped (empty partition, table not created yet)"
+    before = _seed_days(db, instance, {"make": _day_frame})
+    result = materialize([daily], db, instance, partition_key="2024-01-02")
+    metadata = result.get_asset_materialization_events()[0].materialization.metadata
+    assert metadata["storage_action"].value == (
+        "replaced partition (3 rows deleted, 0 inserted in 2 frames)"
+    )
+    pd.testing.assert_frame_equal(
+        read_table(db, "daily", order_by="day, line"),
+        before[before["day"] != pd.Timestamp("2024-01-02")].reset_index(drop=True),
+    )
+    assert stored_types(db, "daily") == {"day": "DATE", "line": "BIGINT", "version": "BIGINT"}

@@ -16,6 +16,7 @@ from sales_platform.synthetic import (
     generate_customers,
     generate_orders,
     generate_products,
+    orders_by_month,
 )
 from sales_platform.synthetic.demand import day_plan
 
@@ -118,6 +119,23 @@ def test_a_day_alone_equals_the_same_day_inside_a_range():
     inside = in_range[in_range["order_date"] == pd.Timestamp(day)].reset_index(drop=True)
     pd.testing.assert_frame_equal(alone, inside)
     assert len(alone) > 1000
+
+
+def test_months_concatenated_equal_the_whole_range():
+    start, end = D(2025, 1, 30), D(2025, 4, 2)
+    months = list(orders_by_month(start, end, TINY))
+    assert [(m["order_date"].min().date(), m["order_date"].max().date()) for m in months] == [
+        (D(2025, 1, 30), D(2025, 1, 31)),
+        (D(2025, 2, 1), D(2025, 2, 28)),
+        (D(2025, 3, 1), D(2025, 3, 31)),
+        (D(2025, 4, 1), D(2025, 4, 2)),
+    ]
+    pd.testing.assert_frame_equal(
+        pd.concat(months, ignore_index=True), generate_orders(start, end, TINY)
+    )
+    (empty,) = orders_by_month(end, start, TINY)
+    assert_dtypes(empty)
+    assert empty.empty
 
 
 def test_same_seed_same_output_other_seed_other_output():

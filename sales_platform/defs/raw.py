@@ -1,7 +1,8 @@
 """Raw layer: catalog, customers and order lines, from the synthetic shop or the user's files."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, timedelta
+from itertools import chain
 from typing import Any
 
 import dagster as dg
@@ -9,11 +10,11 @@ import pandas as pd
 from dagster_duckdb import DuckDBResource
 
 from sales_platform import sources, synthetic, tables
-from sales_platform.asset_metadata import OWNERS, table_metadata
+from sales_platform.asset_metadata import OWNERS, markdown_table, table_metadata
 from sales_platform.defs.checks import NO_DAY_EMPTIED, no_day_emptied_result
 from sales_platform.partitions import HISTORY, daily_partitions
 from sales_platform.resources import ShopSettings
-from sales_platform.storage import DUCKDB_POOL
+from sales_platform.storage import DUCKDB_POOL, FrameStream
 
 RAW = "raw"
 REJECTED_COLUMNS = list(tables.COLUMNS[tables.ORDERS_REJECTED])
@@ -86,23 +87,59 @@ def with_stored_dates(df: pd.DataFrame, table: str) -> pd.DataFrame:
     return df.astype(dict.fromkeys(dates, "date32[pyarrow]"))
 
 
-def add_run_detail(
-    context: dg.AssetExecutionContext, df: pd.DataFrame, detail: dict[str, Any]
-) -> None:
-    """The run's detail (preview, days, the load's summary) on the event of its last day only: a
-    run over the whole history writes one event per day, and each would repeat it."""
+class OrdersTally:
+    """Lines, revenue and days with lines of the order lines written, counted as they stream by
+    (a run over a long history never holds all its lines at once)."""
+
+    def __init__(self) -> None:
+        self.lines = 0
+        self.revenue = 0.0
+        self.days: set[pd.Timestamp] = set()
+
+    def counted(self, frames: Iterable[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        for frame in frames:
+            self.lines += len(frame)
+            self.revenue += float(frame["amount"].sum())
+            self.days.update(pd.to_datetime(frame["order_date"].unique()))
+            yield frame
+
+    def metadata(self) -> dict[str, Any]:
+        """On every day's event: small. The revenue as text with thousands separators: the UI
+        shows a number's metadata unformatted (7483284.96)."""
+        return {"revenue": f"{self.revenue:,.2f}"}
+
+
+def write_orders(
+    context: dg.AssetExecutionContext,
+    frames: Iterator[pd.DataFrame],
+    rejected: pd.DataFrame,
+    detail: dict[str, Any],
+    stored: pd.Series,
+    declared_empty: list,
+) -> Iterator[dg.Output | dg.AssetCheckResult]:
+    """The outputs of `orders`: the lines streamed to the IO manager (one transaction), the
+    rejected rows, and the check that no day with lines lost them all."""
+    first = next(frames)
+    # The run's detail on the event of its last day only: a run over the whole history writes
+    # one event per day, and each would repeat it.
     first_day, last_day = context.partition_keys[0], context.partition_keys[-1]
     context.add_asset_metadata(
-        {**table_metadata(df), "first_day": first_day, "last_day": last_day, **detail},
+        {
+            "preview": dg.MetadataValue.md(markdown_table(first.head(10))),
+            "first_day": first_day,
+            "last_day": last_day,
+            **detail,
+        },
         asset_key=tables.ORDERS,
         partition_key=last_day,
     )
-
-
-def orders_metadata(df: pd.DataFrame) -> dict[str, Any]:
-    """On every day's event: small. The revenue as text with thousands separators: the UI shows
-    a number's metadata unformatted (7483284.96)."""
-    return {"dagster/row_count": len(df), "revenue": f"{float(df['amount'].sum()):,.2f}"}
+    tally = OrdersTally()
+    lines = FrameStream(tally.counted(chain([first], frames)), metadata=tally.metadata)
+    yield dg.Output(lines, output_name=tables.ORDERS)
+    yield dg.Output(
+        rejected, output_name=tables.ORDERS_REJECTED, metadata={"dagster/row_count": len(rejected)}
+    )
+    yield no_day_emptied_result(stored, pd.Series(sorted(tally.days)), declared_empty)
 
 
 def rejected_rows(loaded: sources.LoadResult, first_day: date, last_day: date) -> pd.DataFrame:
@@ -179,15 +216,14 @@ def orders(context: dg.AssetExecutionContext, shop: ShopSettings, duckdb: DuckDB
     last_day = window.end.date() - timedelta(days=1)
     stored = stored_lines_per_day(duckdb, first_day, last_day)
     if shop.is_synthetic():
-        df = synthetic.generate_orders(first_day, last_day, shop_config(shop))
-        add_run_detail(context, df, {})
-        yield dg.Output(df, output_name=tables.ORDERS, metadata=orders_metadata(df))
-        yield dg.Output(
+        yield from write_orders(
+            context,
+            synthetic.orders_by_month(first_day, last_day, shop_config(shop)),
             pd.DataFrame(columns=REJECTED_COLUMNS),
-            output_name=tables.ORDERS_REJECTED,
-            metadata={"dagster/row_count": 0},
+            {},
+            stored,
+            declared_empty=[],
         )
-        yield no_day_emptied_result(stored, df["order_date"], declared_empty=[])
         return
     # A load that is mostly bad raises here, before anything is written.
     loaded = load_source_orders(shop, first_day, last_day)
@@ -201,22 +237,14 @@ def orders(context: dg.AssetExecutionContext, shop: ShopSettings, duckdb: DuckDB
             "widen SALES_HISTORY_START/SALES_HISTORY_END (or unset them: a file source then "
             "covers its own first to last order date)"
         )
-    add_run_detail(
-        context,
-        loaded.orders,
-        {
-            **outside,
-            "rejected_rows": len(rejected),
-            "load": dg.MetadataValue.json(loaded.metadata()),
-        },
+    detail = {
+        **outside,
+        "rejected_rows": len(rejected),
+        "load": dg.MetadataValue.json(loaded.metadata()),
+    }
+    yield from write_orders(
+        context, iter([loaded.orders]), rejected, detail, stored, loaded.empty_days
     )
-    yield dg.Output(
-        loaded.orders, output_name=tables.ORDERS, metadata=orders_metadata(loaded.orders)
-    )
-    yield dg.Output(
-        rejected, output_name=tables.ORDERS_REJECTED, metadata={"dagster/row_count": len(rejected)}
-    )
-    yield no_day_emptied_result(stored, loaded.orders["order_date"], loaded.empty_days)
 
 
 @dg.asset(

@@ -5,8 +5,9 @@ Imports nothing from the other ``sales_platform`` packages except :mod:`sales_pl
 * Readers outside Dagster (the dashboard): :func:`read_table`, :func:`query`,
   :func:`table_version` - short-lived read-only connections with jittered retry. Importing them
   needs only duckdb and pandas (the Dagster parts below are imported lazily, on first access).
-* Dagster: :class:`SalesDuckDBIOManager` (pandas tables + skops models, one transaction per
-  write), :class:`DuckDBDatabase` (SQL inside assets), :data:`DUCKDB_POOL`.
+* Dagster: :class:`SalesDuckDBIOManager` (pandas tables, or a :class:`FrameStream` of them for a
+  table too large to hold; skops models; one transaction per write), :class:`DuckDBDatabase`
+  (SQL inside assets), :data:`DUCKDB_POOL`.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from sales_platform.storage.reader import (
     read_table,
     table_version,
 )
+from sales_platform.storage.stream import FrameStream
 
 DUCKDB_POOL = "duckdb"
 """Concurrency pool of every asset that writes the DuckDB file (give it a limit of 1)."""
@@ -95,6 +97,7 @@ __all__ = [
     "DatabaseBusyError",
     "DatabaseLockTimeoutError",
     "DatabaseNotFoundError",
+    "FrameStream",
     "DuckDBDatabase",
     "ModelIntegrityError",
     "ModelStorageError",

@@ -82,12 +82,13 @@ def table_columns(
     ).fetchall()
     if rows:
         return {name: dtype for name, dtype in rows}
-    exists = connection.execute(
+    # fetchall, not fetchone: DuckDB refuses to register a frame while a result is half read.
+    ((exists,),) = connection.execute(
         "SELECT count(*) FROM duckdb_tables() "
         "WHERE database_name = current_database() AND schema_name = ? AND table_name = ?",
         [schema, table],
-    ).fetchone()
-    return {} if exists and exists[0] else None
+    ).fetchall()
+    return {} if exists else None
 
 
 def describe_frame(connection: duckdb.DuckDBPyConnection, view: str) -> dict[str, str]:

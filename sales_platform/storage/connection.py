@@ -52,11 +52,18 @@ def is_lock_error(exc: BaseException) -> bool:
     )
 
 
+DEFAULT_MEMORY_LIMIT = "2GB"
+"""DuckDB's ``memory_limit`` unless a connection's config sets one. DuckDB's own default is 80% of
+the machine's memory: over 100 million order lines the daily aggregate (``count(DISTINCT
+order_id)`` per day and series) then took 10.9 GB; under 2 GB it spills to disk (measured: 2.2 GB
+peak RSS, and faster)."""
+
+
 def _connection_config(config: Mapping[str, Any] | None) -> dict[str, Any]:
     # Same user agent as dagster-duckdb, so that a DuckDBResource connection and ours can share the
     # in-process database instance (DuckDB refuses a second connection to the same file with a
     # different configuration in one process).
-    return {"custom_user_agent": "dagster", **(config or {})}
+    return {"custom_user_agent": "dagster", "memory_limit": DEFAULT_MEMORY_LIMIT, **(config or {})}
 
 
 @contextmanager

@@ -5,7 +5,8 @@ Plain Python, NumPy, pandas and Faker (no Dagster, no DuckDB). Everything is a f
 the same whenever and in whichever range they are generated.
 
 - :func:`generate_products` / :func:`generate_customers`: the ``products`` and ``customers`` tables.
-- :func:`generate_orders`: order lines of a date range (vectorized per day).
+- :func:`generate_orders`: order lines of a date range (vectorized per day);
+  :func:`orders_by_month`: the same lines one month at a time (bounded memory).
 - :func:`expected_demand`: the expected revenue per day and series, the oracle of a forecast.
 - :func:`expected_product_units`: the expected units per day and product, the product oracle.
 - :func:`promotions`: the shop's promotion plan (one row per event), published as a real shop's.
@@ -15,7 +16,7 @@ from sales_platform.synthetic.catalog import generate_products
 from sales_platform.synthetic.config import CATEGORIES, ShopConfig
 from sales_platform.synthetic.customers import generate_customers
 from sales_platform.synthetic.demand import expected_demand, expected_product_units
-from sales_platform.synthetic.orders import generate_orders
+from sales_platform.synthetic.orders import generate_orders, orders_by_month
 from sales_platform.synthetic.promotions import promotions
 
 __all__ = [
@@ -26,5 +27,6 @@ __all__ = [
     "generate_customers",
     "generate_orders",
     "generate_products",
+    "orders_by_month",
     "promotions",
 ]

@@ -22,6 +22,7 @@ the output columns are allocated once and each day then writes its slice of them
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
@@ -219,3 +220,23 @@ def generate_orders(start: dt.date, end: dt.date, config: ShopConfig | None = No
     )
     assert list(frame.columns) == list(tables.COLUMNS[tables.ORDERS])
     return frame
+
+
+def orders_by_month(
+    start: dt.date, end: dt.date, config: ShopConfig | None = None
+) -> Iterator[pd.DataFrame]:
+    """The lines of :func:`generate_orders` for ``start`` .. ``end``, one calendar month at a time
+    (the first and last clipped to the range), so that a long history never sits in memory whole.
+
+    Concatenated they equal ``generate_orders(start, end, config)``: a day's lines depend on the
+    day only. An empty range yields one empty frame, so that the columns are always known.
+    """
+    if start > end:
+        yield generate_orders(start, end, config)
+        return
+    month_start = start
+    while month_start <= end:
+        next_month = (month_start.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+        month_end = min(end, next_month - dt.timedelta(days=1))
+        yield generate_orders(month_start, month_end, config)
+        month_start = next_month

@@ -8,6 +8,10 @@ sees is one complete committed version:
   also hits schema-change replacements.
 * ``daily`` (daily partitions on the DATE column ``day``): each run rewrites one partition with
   ``daily_rows(v)`` rows tagged ``v``; a partition never holds two versions.
+
+Odd versions are written as a :class:`FrameStream` of several frames (the path of the order
+lines of a long history), even ones as one DataFrame: a kill between two frames of a stream must
+leave the previous version too.
 """
 
 from __future__ import annotations
@@ -22,7 +26,13 @@ import dagster as dg
 import numpy as np
 import pandas as pd
 
-from sales_platform.storage import SalesDuckDBIOManager, read_table
+from sales_platform.storage import (
+    FrameStream,
+    SalesDuckDBIOManager,
+    pandas_handler,
+    query,
+    read_table,
+)
 
 DAYS = dg.DailyPartitionsDefinition(start_date="2024-01-01", end_date="2024-01-08")
 DAY_KEYS = DAYS.get_partition_keys()
@@ -66,14 +76,24 @@ def daily_frame(version: int, partition_key: str) -> pd.DataFrame:
     )
 
 
+def streamed_if_odd(frame: pd.DataFrame, version: int) -> pd.DataFrame | FrameStream:
+    """Odd versions: the frame as a stream of four frames, produced lazily, as the write goes."""
+    if version % 2 == 0:
+        return frame
+    step = -(-len(frame) // 4)
+    return FrameStream(frame.iloc[i : i + step] for i in range(0, len(frame), step))
+
+
 def make_assets(version_holder: dict[str, int]) -> list[Any]:
     @dg.asset(name="snapshot")
-    def snapshot() -> pd.DataFrame:
-        return snapshot_frame(version_holder["v"])
+    def snapshot():
+        version = version_holder["v"]
+        return streamed_if_odd(snapshot_frame(version), version)
 
     @dg.asset(name="daily", partitions_def=DAYS, metadata={"partition_expr": "day"})
-    def daily(context) -> pd.DataFrame:
-        return daily_frame(version_holder["v"], context.partition_key)
+    def daily(context):
+        version = version_holder["v"]
+        return streamed_if_odd(daily_frame(version, context.partition_key), version)
 
     return [snapshot, daily]
 
@@ -137,8 +157,19 @@ def write_version(database: str, version: int) -> bool:
     ).success
 
 
+def staging_tables(database: str) -> list[str]:
+    """The staging tables a stream's write left in the file (one killed while staging)."""
+    staged = query(
+        database,
+        "SELECT table_name FROM duckdb_tables() WHERE starts_with(table_name, ?)",
+        [pandas_handler.STAGING_PREFIX],
+    )
+    return sorted(staged["table_name"])
+
+
 def check_tables(database: str, *, timeout_s: float = 30.0) -> dict[str, Any]:
-    """Read both tables through ``read_table``; return versions seen and problems found."""
+    """Read both tables through ``read_table``; return versions seen, problems found and the
+    staging tables left behind."""
     problems: list[str] = []
     snap = read_table(database, "snapshot", columns=["version"], timeout_s=timeout_s)
     versions = snap["version"].unique().tolist()
@@ -165,6 +196,7 @@ def check_tables(database: str, *, timeout_s: float = 30.0) -> dict[str, Any]:
         "snapshot_version": snap_version,
         "daily_versions": {f"{d:%Y-%m-%d}": int(v) for d, v in per_day["first"].items()},
         "problems": problems,
+        "staging_tables": staging_tables(database),
     }
 
 
