@@ -45,7 +45,7 @@ MIN_ROWS_PER_TREE = 5_000
 
 @dataclass(frozen=True)
 class ForestConfig:
-    """The forest's budget (defaults measured in ``benchmarks/product_benchmark.py``)."""
+    """The forest's budget: training rows, rows per tree and trees, bounded whatever the catalog."""
 
     train_rows: int = 400_000
     rows_per_tree: int = 40_000
