@@ -15,13 +15,16 @@ date layout a column uses), `numbers` (decimal point or comma), `parse` (the par
 from __future__ import annotations
 
 import dataclasses
+import tempfile
 from collections import Counter
+from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
 import duckdb
 import pandas as pd
+import pyarrow as pa_arrow
 
 from sales_platform.tables import COLUMNS, ORDERS
 
@@ -31,7 +34,7 @@ from .errors import SourceError
 from .files import SourceFile, discover
 from .mapping import ColumnMapping
 from .numbers import number_format
-from .parse import CHECKED, clean_sql, concat_reads, fetch, parse_sql
+from .parse import CHECKED, create_raw, fetch, lines_sql, parse_sql, to_pandas
 from .reader import FileRead, read_files
 from .rejected import REJECTED_COLUMNS, finish_problems, parse_problems, rule_problems
 
@@ -40,6 +43,11 @@ OnError = Literal["fail", "quarantine"]
 #: The share of a load's rows (in range) that may be rejected before the whole load is refused.
 DEFAULT_MAX_REJECTED = 0.01
 _NUMBER_SAMPLE = 2_000  # values per number column looked at to detect the number format
+#: Lines per frame a load yields: pandas and pandera hold one chunk at a time.
+DEFAULT_CHUNK_ROWS = 1_000_000
+#: The load's DuckDB spills beyond this (its default, 80% of the machine, would not): the whole
+#: load lives in DuckDB while Python holds a chunk.
+_DUCKDB_MEMORY_LIMIT = "1GB"
 
 ORDER_COLUMNS = list(COLUMNS[ORDERS])
 RETURNS_COLUMNS = [*ORDER_COLUMNS, "status", "file", "row", "reason"]
@@ -146,6 +154,7 @@ def load_orders(
     start: date | str | None = None,
     end: date | str | None = None,
     max_rejected: float = DEFAULT_MAX_REJECTED,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
 ) -> LoadResult:
     """Read order lines from one CSV/Parquet file or a folder of them; never writes anything.
 
@@ -174,7 +183,35 @@ def load_orders(
 
     Returns/cancellations (negative quantity, or a status in ``mapping.return_statuses``) are not
     errors: they go to ``returns``, not ``orders``.
+
+    The whole load in memory; `open_orders` streams it in frames of `chunk_rows` lines.
     """
+    stream = open_orders(
+        path,
+        mapping,
+        on_error=on_error,
+        start=start,
+        end=end,
+        max_rejected=max_rejected,
+        chunk_rows=chunk_rows,
+    )
+    orders = pd.concat(list(stream.sales()), ignore_index=True)
+    assert stream.result is not None  # set once the sales are all read
+    return dataclasses.replace(stream.result, orders=orders)
+
+
+def open_orders(
+    path: str | Path,
+    mapping: ColumnMapping | dict[str, Any] | str | None = None,
+    *,
+    on_error: OnError = "fail",
+    start: date | str | None = None,
+    end: date | str | None = None,
+    max_rejected: float = DEFAULT_MAX_REJECTED,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+) -> OrdersStream:
+    """`load_orders` in bounded memory: the same checks, rules and errors, the sales lines
+    yielded by `OrdersStream.sales` in frames of at most `chunk_rows` lines."""
     if on_error not in ("fail", "quarantine"):
         raise ValueError(f"on_error must be 'fail' or 'quarantine', not {on_error!r}")
     mapping = ColumnMapping.from_config(mapping)
@@ -189,15 +226,7 @@ def load_orders(
             hint=f"skipped: {[p.name for p in skipped[:10]]}" if skipped else "",
         )
     selected = [f for f in files if _near_range(f.day, start, end)]
-
-    con = duckdb.connect(":memory:")
-    try:
-        con.execute("SET TimeZone='UTC'")
-        result = _load(con, selected, skipped, mapping, on_error, start, end)
-    finally:
-        con.close()
-    _refuse_a_mostly_bad_load(result, max_rejected)
-    return result
+    return OrdersStream(selected, skipped, mapping, on_error, start, end, max_rejected, chunk_rows)
 
 
 def _refuse_a_mostly_bad_load(result: LoadResult, max_rejected: float) -> None:
@@ -245,142 +274,185 @@ def data_window(
     return days.min().date(), days.max().date()
 
 
-def _load(
-    con: duckdb.DuckDBPyConnection,
-    selected: list[SourceFile],
-    skipped: list[Path],
-    mapping: ColumnMapping,
-    on_error: OnError,
-    start: date | None,
-    end: date | None,
-) -> LoadResult:
-    warnings: list[str] = []
-    reads: list[tuple[int, FileRead, bool]] = []
-    problems: list[dict[str, Any]] = []  # file-level and structural (DuckDB rejects)
-    structural_rows = 0  # rows DuckDB rejected in files in scope
-    outside_rejects = 0  # ... and in files outside the range
-    unreadable: list[dict[str, Any]] = []  # files that are no table at all
-    outcomes = read_files(con, selected, mapping)
-    for index, (sf, read) in enumerate(zip(selected, outcomes, strict=True)):
-        file_in_scope = sf.day is None or _in_range(sf.day, start, end)
-        if isinstance(read, SourceError):
-            if not file_in_scope:
-                warnings.append(f"{sf.path}: not read (outside the range): {read}")
-                continue
-            if read.columns_found is not None:
-                raise read  # a missing required column always stops the load
-            unreadable.append(
-                {
-                    "_file_idx": index,
-                    "_seq": -1,
-                    "file": str(sf.path),
-                    "row": read.row,
-                    "column": read.column,
-                    "value": read.value,
-                    "reason": read.reason,
-                }
+@dataclasses.dataclass
+class OrdersStream:
+    """A load read chunk by chunk. `sales` yields the `orders` contract in frames of at most
+    ``chunk_rows`` lines, in contract order; after its last frame it raises `SourceError` when
+    the load must be refused (``on_error="fail"`` with problems, or too many bad rows), else sets
+    `result`: everything but the lines (``orders`` and ``product_attributes`` empty)."""
+
+    selected: list[SourceFile]
+    skipped: list[Path]
+    mapping: ColumnMapping
+    on_error: OnError
+    start: date | None
+    end: date | None
+    max_rejected: float
+    chunk_rows: int
+    result: LoadResult | None = None
+
+    def sales(self) -> Iterator[pd.DataFrame]:
+        with tempfile.TemporaryDirectory(prefix="sales_load_") as spill:
+            con = duckdb.connect(
+                ":memory:",
+                config={"memory_limit": _DUCKDB_MEMORY_LIMIT, "temp_directory": spill},
             )
-            continue
-        warnings.extend(read.warnings)
-        n_rejected = read.rows_read - read.table.num_rows
-        if file_in_scope:
-            structural_rows += n_rejected
-            problems.extend({"_file_idx": index, "_seq": -1, **p} for p in read.problems)
-        else:
-            outside_rejects += n_rejected
-        reads.append((index, read, file_in_scope))
-    if unreadable:
-        # How many of such a file's rows are bad is unknown: no policy can load around it.
-        raise SourceError.refused(
-            finish_problems(pd.DataFrame(unreadable)),
-            f"{len(unreadable)} file(s) cannot be read as a table",
+            try:
+                con.execute("SET TimeZone='UTC'")
+                yield from self._sales(con)
+            finally:
+                con.close()
+        assert self.result is not None
+        _refuse_a_mostly_bad_load(self.result, self.max_rejected)
+
+    def _sales(self, con: duckdb.DuckDBPyConnection) -> Iterator[pd.DataFrame]:
+        selected, skipped, mapping = self.selected, self.skipped, self.mapping
+        start, end, on_error = self.start, self.end, self.on_error
+        warnings: list[str] = []
+        reads: list[tuple[int, FileRead, bool]] = []
+        problems: list[dict[str, Any]] = []  # file-level and structural (DuckDB rejects)
+        structural_rows = 0  # rows DuckDB rejected in files in scope
+        outside_rejects = 0  # ... and in files outside the range
+        unreadable: list[dict[str, Any]] = []  # files that are no table at all
+        outcomes = read_files(con, selected, mapping)
+        for index, (sf, read) in enumerate(zip(selected, outcomes, strict=True)):
+            file_in_scope = sf.day is None or _in_range(sf.day, start, end)
+            if isinstance(read, SourceError):
+                if not file_in_scope:
+                    warnings.append(f"{sf.path}: not read (outside the range): {read}")
+                    continue
+                if read.columns_found is not None:
+                    raise read  # a missing required column always stops the load
+                unreadable.append(
+                    {
+                        "_file_idx": index,
+                        "_seq": -1,
+                        "file": str(sf.path),
+                        "row": read.row,
+                        "column": read.column,
+                        "value": read.value,
+                        "reason": read.reason,
+                    }
+                )
+                continue
+            warnings.extend(read.warnings)
+            n_rejected = read.rows_read - read.num_rows
+            if file_in_scope:
+                structural_rows += n_rejected
+                problems.extend({"_file_idx": index, "_seq": -1, **p} for p in read.problems)
+            else:
+                outside_rejects += n_rejected
+            reads.append((index, read, file_in_scope))
+        if unreadable:
+            # How many of such a file's rows are bad is unknown: no policy can load around it.
+            raise SourceError.refused(
+                finish_problems(pd.DataFrame(unreadable)),
+                f"{len(unreadable)} file(s) cannot be read as a table",
+            )
+
+        n_raw = create_raw(con, reads)
+        date_formats = {}
+        for field in ("order_ts", "order_date"):
+            column = next((r.columns[field] for _, r, _ in reads if field in r.columns), None)
+            if column is not None:
+                label, formats, warning = choose_date_format(con, field, column, mapping)
+                date_formats[field] = (label, formats)
+                warnings.extend([warning] if warning else [])
+        numbers = number_format(mapping, _number_samples(con))
+        con.execute(
+            f"CREATE TABLE parsed AS {parse_sql(mapping, date_formats, numbers, start, end)}"
         )
 
-    raw = concat_reads(reads)
-    con.register("raw", raw)
-    date_formats = {}
-    for field in ("order_ts", "order_date"):
-        column = next((r.columns[field] for _, r, _ in reads if field in r.columns), None)
-        if column is not None:
-            label, formats, warning = choose_date_format(con, field, column, mapping)
-            date_formats[field] = (label, formats)
-            warnings.extend([warning] if warning else [])
-    numbers = number_format(mapping, _number_samples(con))
-    con.execute(
-        f"CREATE TEMP TABLE parsed AS {parse_sql(mapping, date_formats, numbers, start, end)}"
-    )
-    con.unregister("raw")
+        column_of = {
+            (index, field): col for index, read, _ in reads for field, col in read.columns.items()
+        }
+        for index, read, _ in reads:  # a derived unit price is reported against the amount column
+            if "unit_price" not in read.columns and "amount" in read.columns:
+                column_of[(index, "unit_price")] = read.columns["amount"]
 
-    column_of = {
-        (index, field): col for index, read, _ in reads for field, col in read.columns.items()
-    }
-    for index, read, _ in reads:  # a derived unit price is reported against the amount column
-        if "unit_price" not in read.columns and "amount" in read.columns:
-            column_of[(index, "unit_price")] = read.columns["amount"]
-
-    # 1. Values that do not parse (rows in scope only).
-    errors = ", ".join(f"{f}_err" for f in CHECKED)
-    bad = fetch(
-        con,
-        f"SELECT _seq, _file_idx, _file, _row, {errors} FROM parsed WHERE has_err AND in_scope "
-        "ORDER BY _seq",
-    )
-    value_problems = parse_problems(bad, raw, column_of)
-    # 2. Rules on the parsed lines (pandera): the lines in scope, plus the lines outside it that
-    #    share an (order_id, line_number) with one of them, so that duplicates across days are
-    #    judged the same way by a daily load as by a full one (the first in file order wins).
-    clean = fetch(con, clean_sql(ranged=start is not None or end is not None))
-    broken_rules, rule_bad = rule_problems(clean, raw, column_of)
-    value_problems = pd.concat([value_problems, broken_rules], ignore_index=True)
-
-    all_problems = pd.concat(
-        [pd.DataFrame(problems, columns=["_file_idx", "_seq", *REJECTED_COLUMNS]), value_problems],
-        ignore_index=True,
-    )
-    all_problems = finish_problems(all_problems)
-    rejected_rows = structural_rows + int(value_problems["_seq"].nunique())
-    if on_error == "fail" and len(all_problems):
-        raise SourceError.from_problems(all_problems, rows_rejected=rejected_rows)
-
-    good = clean.loc[~rule_bad & clean["in_scope"]]
-    sales = good.loc[~good["is_return"]]
-    orders = _contract(sales)
-    returns = _returns(good.loc[good["is_return"]])
-    out_of_range_days = (
-        fetch(con, "SELECT order_date, count(*) AS n FROM parsed WHERE NOT in_scope GROUP BY ALL")
-        .set_index("order_date")["n"]
-        .sort_index()
-    )
-    out_of_range = con.execute("SELECT count(*) FROM parsed WHERE NOT in_scope").fetchall()[0][0]
-    con.execute("DROP TABLE parsed")
-
-    counts = {
-        "files": len(reads),
-        "files_skipped": len(skipped),
-        "rows_read": raw.num_rows + structural_rows + outside_rejects,
-        "orders": len(orders),
-        "returns": len(returns),
-        "rejected_rows": rejected_rows,
-        "problems": len(all_problems),
-        "out_of_range": int(out_of_range) + outside_rejects,
-    }
-    return LoadResult(
-        orders=orders,
-        rejected=all_problems,
-        returns=returns,
-        files=[sf.path for sf in selected],
-        skipped_files=skipped,
-        counts=counts,
-        columns={str(r.file.path): dict(r.columns) for _, r, _ in reads},
-        date_formats={f: label for f, (label, _) in date_formats.items()},
-        product_attributes=_product_attributes(sales),
-        warnings=warnings,
-        number_format=numbers.label,
-        out_of_range_days=out_of_range_days,
-        empty_days=sorted(
-            {r.file.day for _, r, in_scope in reads if in_scope and r.file.day and not r.rows_read}
-        ),
-    )
+        # 1. Values that do not parse (rows in scope only).
+        errors = ", ".join(f"{f}_err" for f in CHECKED)
+        bad = fetch(
+            con,
+            f"SELECT _seq, _file_idx, _file, _row, {errors} FROM parsed "
+            "WHERE has_err AND in_scope ORDER BY _seq",
+        )
+        found = [parse_problems(bad, con, column_of)]
+        # 2. Rules on the parsed lines (pandera), chunk by chunk; duplicates across the whole
+        #    load come from DuckDB (`lines_sql`).
+        n_orders, returns, attributes = 0, [], []
+        batches = con.cursor().sql(lines_sql()).to_arrow_reader(self.chunk_rows)
+        for batch in batches:
+            clean = to_pandas(pa_arrow.Table.from_batches([batch]))
+            broken_rules, rule_bad = rule_problems(clean, con, column_of)
+            found.append(broken_rules)
+            good = clean.loc[~rule_bad]
+            sales = good.loc[~good["is_return"]]
+            returns.append(_returns(good.loc[good["is_return"]]))
+            attributes.append(_attribute_counts(sales))
+            n_orders += len(sales)
+            yield _contract(sales)
+        if not n_orders:
+            yield _contract(to_pandas(pa_arrow.Table.from_batches([], batches.schema)))
+        value_problems = pd.concat(found, ignore_index=True)
+        all_problems = pd.concat(
+            [
+                pd.DataFrame(problems, columns=["_file_idx", "_seq", *REJECTED_COLUMNS]),
+                value_problems,
+            ],
+            ignore_index=True,
+        )
+        all_problems = finish_problems(all_problems)
+        rejected_rows = structural_rows + int(value_problems["_seq"].nunique())
+        if on_error == "fail" and len(all_problems):
+            raise SourceError.from_problems(all_problems, rows_rejected=rejected_rows)
+        returned = (
+            pd.concat(returns, ignore_index=True)
+            if returns
+            else _returns(
+                pd.DataFrame(columns=[*ORDER_COLUMNS, "status", "_file", "_row", "return_reason"])
+            )
+        )
+        out_of_range_days = (
+            fetch(
+                con,
+                "SELECT order_date, count(*) AS n FROM parsed WHERE NOT in_scope GROUP BY ALL",
+            )
+            .set_index("order_date")["n"]
+            .sort_index()
+        )
+        out_of_range = con.execute("SELECT count(*) FROM parsed WHERE NOT in_scope").fetchall()
+        counts = {
+            "files": len(reads),
+            "files_skipped": len(skipped),
+            "rows_read": n_raw + structural_rows + outside_rejects,
+            "orders": n_orders,
+            "returns": len(returned),
+            "rejected_rows": rejected_rows,
+            "problems": len(all_problems),
+            "out_of_range": int(out_of_range[0][0]) + outside_rejects,
+        }
+        self.result = LoadResult(
+            orders=_contract(pd.DataFrame(columns=[*ORDER_COLUMNS])),
+            rejected=all_problems,
+            returns=returned,
+            files=[sf.path for sf in selected],
+            skipped_files=skipped,
+            counts=counts,
+            columns={str(r.file.path): dict(r.columns) for _, r, _ in reads},
+            date_formats={f: label for f, (label, _) in date_formats.items()},
+            product_attributes=_product_attributes(attributes),
+            warnings=warnings,
+            number_format=numbers.label,
+            out_of_range_days=out_of_range_days,
+            empty_days=sorted(
+                {
+                    r.file.day
+                    for _, r, in_scope in reads
+                    if in_scope and r.file.day and not r.rows_read
+                }
+            ),
+        )
 
 
 def _number_samples(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -393,21 +465,44 @@ def _number_samples(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [v for (v,) in rows if v]
 
 
-def _product_attributes(sales: pd.DataFrame) -> pd.DataFrame:
+def _attribute_counts(sales: pd.DataFrame) -> pd.DataFrame:
+    """Per product, name or category and value: lines and first position (summed across chunks
+    by `_product_attributes`)."""
+    parts = []
+    for out, column in (("name", "product_name"), ("category", "category")):
+        pairs = sales[["product_id", column, "_seq"]].dropna().rename(columns={column: "value"})
+        counted = pairs.groupby(["product_id", "value"], observed=True).agg(
+            n=("_seq", "size"), first=("_seq", "min")
+        )
+        parts.append(counted.reset_index().assign(attribute=out))
+    # Every product, named or not, in the order first seen.
+    seen = sales.groupby("product_id", observed=True).agg(n=("_seq", "size"), first=("_seq", "min"))
+    parts.append(seen.reset_index().assign(value=seen.index.to_numpy(), attribute="product"))
+    return pd.concat(parts, ignore_index=True)
+
+
+def _product_attributes(counts: list[pd.DataFrame]) -> pd.DataFrame:
     """Per product of the accepted sales lines, its most frequent name and category (ties: the
     first seen)."""
-    attributes = pd.DataFrame(index=pd.Index(sales["product_id"].unique(), name="product_id"))
-    for out, column in (("name", "product_name"), ("category", "category")):
-        pairs = sales[["product_id", column, "_seq"]].dropna()
-        mode = (
-            pairs.groupby(["product_id", column], observed=True)
-            .agg(n=("_seq", "size"), first=("_seq", "min"))
-            .reset_index()
-            .sort_values(["n", "first"], ascending=[False, True], kind="stable")
-            .drop_duplicates("product_id")
-            .set_index("product_id")[column]
+    lines = (
+        pd.concat(counts, ignore_index=True)
+        if counts
+        else _attribute_counts(
+            pd.DataFrame(columns=["product_id", "product_name", "category", "_seq"])
         )
-        attributes[out] = mode.reindex(attributes.index)
+    )
+    totals = lines.groupby(["attribute", "product_id", "value"], observed=True).agg(
+        n=("n", "sum"), first=("first", "min")
+    )
+    ranked = totals.reset_index().sort_values(
+        ["n", "first"], ascending=[False, True], kind="stable"
+    )
+    seen = ranked.loc[ranked["attribute"] == "product"].sort_values("first", kind="stable")
+    products = seen["product_id"]
+    attributes = pd.DataFrame(index=pd.Index(products, name="product_id"))
+    for out in ("name", "category"):
+        mode = ranked.loc[ranked["attribute"] == out].drop_duplicates("product_id")
+        attributes[out] = mode.set_index("product_id")["value"].reindex(attributes.index)
     return attributes.reset_index().astype(S.STRING)
 
 

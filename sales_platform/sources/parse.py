@@ -2,10 +2,11 @@
 types every field, derives the missing ones and gives each field a reason when its value does
 not parse.
 
-`concat_reads` stacks the text tables of the files read (``raw``: one VARCHAR column per field,
-plus where each row came from and which fields its file maps); `parse_sql` turns ``raw`` into
+`create_raw` stacks the text tables of the files read (DuckDB table ``raw``: a VARCHAR column
+per field, plus where each row came from and which fields its file maps); `parse_sql` turns
+``raw`` into
 ``parsed`` (typed fields, ``<field>_err`` reasons, ``has_err``, ``in_scope``, ``is_return``);
-`clean_sql` selects the lines without a parse problem; `fetch` brings a result to pandas.
+`lines_sql` selects the lines without a parse problem; `fetch` brings a result to pandas.
 """
 
 from __future__ import annotations
@@ -67,7 +68,11 @@ def _string_type(t: pa_arrow.DataType) -> bool:
 
 def fetch(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
     """Run `sql` and return pandas with ``string[pyarrow]`` text and ``datetime64[ns]`` times."""
-    table = con.sql(sql).to_arrow_table()
+    return to_pandas(con.sql(sql).to_arrow_table())
+
+
+def to_pandas(table: pa_arrow.Table) -> pd.DataFrame:
+    """`table` as pandas with ``string[pyarrow]`` text and ``datetime64[ns]`` times."""
     schema = pa_arrow.schema(
         [
             pa_arrow.field(f.name, pa_arrow.large_string()) if _string_type(f.type) else f
@@ -85,39 +90,39 @@ def fetch(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
     return frame
 
 
-def concat_reads(reads: list[tuple[int, FileRead, bool]]) -> pa_arrow.Table:
-    """One Arrow table of every file's text columns plus where each row came from."""
-    tables = []
+def create_raw(con: duckdb.DuckDBPyConnection, reads: list[tuple[int, FileRead, bool]]) -> int:
+    """Stack the text of the files read into the DuckDB table ``raw``, with where each row came
+    from (``_seq``: its position in the load); drops the reader's tables; returns the row count."""
+    flags = ", ".join(f"_m_{f} BOOLEAN" for f in FIELDS)
+    con.execute(
+        f"CREATE OR REPLACE TABLE raw ({', '.join(f'{f} VARCHAR' for f in FIELDS)}, "
+        "_row BIGINT, _file VARCHAR, _file_rel VARCHAR, _file_idx INTEGER, _file_day DATE, "
+        f"_scope_file BOOLEAN, {flags}, _seq BIGINT)"
+    )
+    seq = 0
     for index, read, in_scope in reads:
-        n = read.table.num_rows
-        extra = {
-            "_file": pa_arrow.array([str(read.file.path)] * n, pa_arrow.string()),
-            "_file_rel": pa_arrow.array([read.file.relpath] * n, pa_arrow.string()),
-            "_file_idx": pa_arrow.array(np.full(n, index, dtype=np.int32)),
-            "_file_day": pa_arrow.array([read.file.day] * n, pa_arrow.date32()),
-            "_scope_file": pa_arrow.array(np.full(n, in_scope, dtype=bool)),
-        }
-        for field in FIELDS:
-            extra[f"_m_{field}"] = pa_arrow.array(np.full(n, field in read.columns, dtype=bool))
-        table = read.table
-        for name, array in extra.items():
-            table = table.append_column(name, array)
-        tables.append(table)
-    if not tables:
-        fields = [pa_arrow.field(f, pa_arrow.string()) for f in FIELDS]
-        fields += [
-            pa_arrow.field("_row", pa_arrow.int64()),
-            pa_arrow.field("_file", pa_arrow.string()),
-            pa_arrow.field("_file_rel", pa_arrow.string()),
-            pa_arrow.field("_file_idx", pa_arrow.int32()),
-            pa_arrow.field("_file_day", pa_arrow.date32()),
-            pa_arrow.field("_scope_file", pa_arrow.bool_()),
-        ]
-        fields += [pa_arrow.field(f"_m_{f}", pa_arrow.bool_()) for f in FIELDS]
-        table = pa_arrow.schema(fields).empty_table()
-    else:
-        table = pa_arrow.concat_tables(tables, promote_options="permissive")
-    return table.append_column("_seq", pa_arrow.array(np.arange(table.num_rows, dtype=np.int64)))
+        mapped = ", ".join(str(f in read.columns).upper() for f in FIELDS)
+        day = "NULL" if read.file.day is None else f"DATE '{read.file.day.isoformat()}'"
+        position = f"t.rowid - {read.first_rowid}"
+        join, row = "", "t._row"
+        if read.row_numbers is not None:  # CSV: the rows numbered by the reader, by position
+            numbers = pa_arrow.table(
+                {"_pos": np.arange(read.num_rows), "_row": np.asarray(read.row_numbers)}
+            )
+            con.register("_row_numbers", numbers)
+            join, row = f"JOIN _row_numbers r ON r._pos = {position}", "r._row"
+        con.execute(
+            f"INSERT INTO raw SELECT {', '.join(f't.{f}' for f in FIELDS)}, {row}, "
+            f"{sql_text(str(read.file.path))}, {sql_text(read.file.relpath)}, {index}, {day}, "
+            f"{str(in_scope).upper()}, {mapped}, {position} + {seq} FROM {read.table} t {join} "
+            f"WHERE t.rowid BETWEEN {read.first_rowid} AND {read.first_rowid + read.num_rows - 1}"
+        )
+        if read.row_numbers is not None:
+            con.unregister("_row_numbers")
+        seq += read.num_rows
+    for table in {read.table for _, read, _ in reads}:
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+    return seq
 
 
 def _trimmed(field: str) -> str:
@@ -234,15 +239,19 @@ def parse_sql(
     """
 
 
-def clean_sql(*, ranged: bool) -> str:
-    if not ranged:
-        return f"SELECT {_LINE_COLUMNS} FROM parsed WHERE NOT has_err ORDER BY _seq"
+def lines_sql() -> str:
+    """The lines in scope without a parse problem, in contract order (``order_ts, order_id,
+    line_number``, then file order), each with whether it repeats an earlier ``(order_id,
+    line_number)`` of the whole load -- in scope or not, so that a daily load judges duplicates as
+    a full one does: the first in file order wins -- and where that first line is."""
     return f"""
-    WITH keys AS (
-        SELECT DISTINCT order_id, line_number FROM parsed WHERE in_scope AND NOT has_err
-    )
-    SELECT {_LINE_COLUMNS} FROM parsed p
-    WHERE NOT has_err AND (in_scope OR EXISTS (
-        SELECT 1 FROM keys k WHERE k.order_id = p.order_id AND k.line_number = p.line_number))
-    ORDER BY _seq
+    SELECT * FROM (
+        SELECT {_LINE_COLUMNS},
+            row_number() OVER w > 1 AS _duplicate,
+            first_value(_file) OVER w AS _first_file,
+            first_value(_row) OVER w AS _first_row
+        FROM parsed WHERE NOT has_err
+        WINDOW w AS (PARTITION BY order_id, line_number ORDER BY _seq)
+    ) WHERE in_scope
+    ORDER BY order_ts, order_id, line_number, _seq
     """

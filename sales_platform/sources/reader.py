@@ -1,4 +1,7 @@
-"""Read order files with DuckDB into Arrow tables of VARCHAR columns, one per mapped field.
+"""Read order files with DuckDB into DuckDB tables of VARCHAR columns, one per mapped field.
+
+The text stays in DuckDB (which spills to disk under its memory limit): a file of 100 million
+lines never becomes one Arrow table or pandas frame in Python.
 
 CSV files are read with ``all_varchar`` so that no value is lost or guessed at this stage (types
 are parsed later, where a bad value can be reported with its row and column), and with
@@ -26,7 +29,6 @@ from typing import Any
 
 import duckdb
 import numpy as np
-import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .errors import SourceError
@@ -52,7 +54,13 @@ class FileRead:
     """What one file gave: its mapped columns as text, the rows DuckDB rejected, counts."""
 
     file: SourceFile
-    table: pa.Table  # FIELDS columns (string, null when unmapped) + _row (int64)
+    # The DuckDB table of the file's group (FIELDS columns, string, null when unmapped, and
+    # _file_index); this file's rows are rowids first_rowid .. first_rowid + num_rows - 1.
+    table: str
+    file_index: int
+    first_rowid: int
+    num_rows: int  # good rows: rows_read minus the rejected ones
+    row_numbers: np.ndarray | None  # CSV: the spreadsheet row of each good row; Parquet: None
     columns: dict[str, str]  # field -> the file's column name
     problems: list[dict[str, Any]]  # file, row, column, value, reason
     rows_read: int  # data rows in the file, rejected ones included
@@ -186,8 +194,12 @@ def _read_group(
     extra = ["file_index AS _file_index"]
     if kind.kind == "parquet":
         extra.append("file_row_number + 1 AS _row")
+    table = f"_text_{number}"
     try:
-        table = con.sql(f"SELECT {_select(columns, extra)} FROM {source}").to_arrow_table()
+        # DuckDB keeps the scan's order (preserve_insertion_order): a file is a rowid range.
+        con.execute(
+            f"CREATE OR REPLACE TABLE {table} AS SELECT {_select(columns, extra)} FROM {source}"
+        )
         rejects: list[tuple[Any, ...]] = []
         if kind.kind == "csv":
             rejects = con.execute(
@@ -198,22 +210,24 @@ def _read_group(
     except duckdb.Error as exc:
         raise _GroupFailed(_file_error(group[0], kind, exc)) from exc
 
-    file_index = table.column("_file_index").to_numpy()
-    table = table.drop_columns(["_file_index"])
-    if len(file_index) and not (np.diff(file_index) >= 0).all():
-        order = np.argsort(file_index, kind="stable")
-        table, file_index = table.take(order), file_index[order]
-    bounds = np.searchsorted(file_index, np.arange(len(group) + 1))
+    spans = {}
+    for index, first, last, n in con.execute(
+        f"SELECT _file_index, min(rowid), max(rowid), count(*) FROM {table} GROUP BY ALL"
+    ).fetchall():
+        if last - first + 1 != n:
+            raise RuntimeError(f"the rows of a file are not contiguous in {table}")  # a bug
+        spans[index] = (first, n)
     by_file: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
     for reject in rejects:
         by_file[int(reject[0])].append(reject[1:])
     reads: list[FileRead | SourceError] = []
     for k, sf in enumerate(group):
-        part = table.slice(bounds[k], bounds[k + 1] - bounds[k])
+        first, n = spans.get(k, (0, 0))
+        place = (table, k, int(first), int(n))
         if kind.kind == "parquet":
-            reads.append(FileRead(sf, part, dict(columns), [], part.num_rows, []))
+            reads.append(FileRead(sf, *place, None, dict(columns), [], place[3], []))
         else:
-            reads.append(_csv_read(sf, part, dict(columns), by_file.get(k, []), mapping, kind))
+            reads.append(_csv_read(sf, place, dict(columns), by_file.get(k, []), mapping, kind))
     return reads
 
 
@@ -232,7 +246,7 @@ def _file_error(sf: SourceFile, kind: FileKind, exc: Exception) -> SourceError:
 
 def _csv_read(
     sf: SourceFile,
-    table: pa.Table,
+    place: tuple[str, int, int, int],
     columns: dict[str, str],
     rejects: list[tuple[Any, ...]],
     mapping: ColumnMapping,
@@ -257,9 +271,9 @@ def _csv_read(
         )
     warnings: list[str] = []
     encoding = mapping.encoding or kind.encoding
-    rows = _row_numbers(sf, table.num_rows, sorted(rejected_lines), mapping, encoding, warnings)
-    table = table.append_column("_row", pa.array(rows, pa.int64()))
-    return FileRead(sf, table, columns, problems, table.num_rows + len(rejected_lines), warnings)
+    n_good = place[3]
+    rows = _row_numbers(sf, n_good, sorted(rejected_lines), mapping, encoding, warnings)
+    return FileRead(sf, *place, rows, columns, problems, n_good + len(rejected_lines), warnings)
 
 
 def _count_lines(sf: SourceFile) -> int | None:

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 import pyarrow as pa_arrow
 
 from . import schema as S
+from .mapping import FIELDS
 from .parse import CHECKED
 
 REJECTED_COLUMNS = ["file", "row", "column", "value", "reason"]
@@ -25,22 +27,28 @@ def _empty_problems() -> pd.DataFrame:
     return pd.DataFrame(columns=["_file_idx", "_seq", *REJECTED_COLUMNS])
 
 
-def _raw_values(raw: pa_arrow.Table, fields: pd.Series, seqs: pd.Series) -> list[Any]:
-    """The text as read (untrimmed) of `fields` at row positions `seqs` of the raw table."""
+def _raw_values(con: duckdb.DuckDBPyConnection, fields: pd.Series, seqs: pd.Series) -> list[Any]:
+    """The text as read (untrimmed) of `fields` at the load positions `seqs` of the table raw."""
     values: list[Any] = [None] * len(seqs)
     fields_arr, seqs_arr = np.asarray(fields, dtype=object), np.asarray(seqs, dtype=np.int64)
     for field in pd.unique(fields_arr):
-        if field not in raw.column_names:
+        if field not in FIELDS:
             continue
         where = np.flatnonzero(fields_arr == field)
-        taken = raw.column(field).take(pa_arrow.array(seqs_arr[where])).to_pylist()
-        for position, value in zip(where, taken, strict=True):
-            values[position] = value
+        con.register("_wanted", pa_arrow.table({"_seq": seqs_arr[where]}))
+        found = dict(
+            con.execute(
+                f"SELECT _seq, {field} FROM raw WHERE _seq IN (SELECT _seq FROM _wanted)"
+            ).fetchall()
+        )
+        con.unregister("_wanted")
+        for position in where:
+            values[position] = found.get(int(seqs_arr[position]))
     return values
 
 
 def parse_problems(
-    bad: pd.DataFrame, raw: pa_arrow.Table, column_of: dict[tuple[int, str], str]
+    bad: pd.DataFrame, con: duckdb.DuckDBPyConnection, column_of: dict[tuple[int, str], str]
 ) -> pd.DataFrame:
     """Long frame of the parse-stage problems: one row per (row, field) that failed."""
     if bad.empty:
@@ -63,7 +71,7 @@ def parse_problems(
                 column_of.get((int(i), f), f)
                 for i, f in zip(long["_file_idx"], long["field"], strict=True)
             ],
-            "value": _raw_values(raw, long["field"], long["_seq"]),
+            "value": _raw_values(con, long["field"], long["_seq"]),
             "reason": long["reason"].astype(str).to_numpy(),
         }
     )
@@ -76,32 +84,36 @@ def _field_order(column: pd.Series) -> pd.Series:
 
 
 def rule_problems(
-    clean: pd.DataFrame, raw: pa_arrow.Table, column_of: dict[tuple[int, str], str]
+    clean: pd.DataFrame, con: duckdb.DuckDBPyConnection, column_of: dict[tuple[int, str], str]
 ) -> tuple[pd.DataFrame, pd.Series]:
-    """Run `LINES_SCHEMA` (pandera) on the parsed lines; failures of lines in scope become
-    problems; returns them and a mask of every failing line."""
+    """Run `LINE_RULES` (pandera) on parsed lines in scope (a chunk of `parse.lines_sql`, whose
+    ``_duplicate`` column flags the duplicates of the whole load); failures become problems;
+    returns them and a mask of every failing line."""
     bad = pd.Series(False, index=clean.index)
     if clean.empty:
         return _empty_problems(), bad
+    found: list[tuple[int, str, str]] = []
     try:
-        S.LINES_SCHEMA.validate(clean, lazy=True)
-        return _empty_problems(), bad
+        S.LINE_RULES.validate(clean, lazy=True)
+        cases = pd.DataFrame(columns=["check", "index", "column"])
     except pa.errors.SchemaErrors as exc:
         cases = exc.failure_cases
-    found: list[tuple[int, str, str]] = []
     for case in cases.itertuples(index=False):
         check = str(case.check)
         if case.index is None or pd.isna(case.index):
             raise RuntimeError(f"order lines failed a table-level rule: {case}")  # a bug, not data
-        if check == "multiple_fields_uniqueness":
-            found.append((int(case.index), S.DUPLICATE_LINE, "line_number"))
-        elif check == S.NEGATIVE_AMOUNT:
+        if check == S.NEGATIVE_AMOUNT:
             if case.column == "amount":  # a wide check reports every column of the row: keep one
                 found.append((int(case.index), check, "amount"))
         elif check in S.RULE_FIELD:
             found.append((int(case.index), check, S.RULE_FIELD[check] or str(case.column)))
         else:
             raise RuntimeError(f"unexpected pandera failure on order lines: {case}")
+    found.extend(
+        (int(i), S.DUPLICATE_LINE, "line_number") for i in clean.index[clean["_duplicate"]]
+    )
+    if not found:
+        return _empty_problems(), bad
     table = pd.DataFrame(found, columns=["idx", "reason", "field"]).drop_duplicates(
         ["idx", "reason"]
     )
@@ -110,22 +122,19 @@ def rule_problems(
     table = table.reset_index(drop=True)
     file_idx = part["_file_idx"].astype(int).to_numpy()
     # A derived amount (quantity x unit price) is only negative because the price is: report the
-    # price alone. And only lines in scope are reported.
+    # price alone.
     derived = np.array([(i, "amount") not in column_of for i in file_idx], dtype=bool)
-    keep = part["in_scope"].to_numpy(dtype=bool) & ~(
-        (table["reason"] == S.NEGATIVE_AMOUNT).to_numpy() & derived
-    )
+    keep = ~((table["reason"] == S.NEGATIVE_AMOUNT).to_numpy() & derived)
     part, table, file_idx = part.loc[keep], table.loc[keep], file_idx[keep]
     fields = table["field"].to_numpy(dtype=object)
-    values = _raw_values(raw, pd.Series(fields), part["_seq"])
+    values = _raw_values(con, pd.Series(fields), part["_seq"])
     reasons = table["reason"].astype(str).to_numpy(dtype=object)
     duplicated = reasons == S.DUPLICATE_LINE
     if duplicated.any():
-        first = _first_occurrence(clean)
         for k in np.flatnonzero(duplicated):
             line = part.iloc[k]
             key = (str(line["order_id"]), int(line["line_number"]))
-            f_file, f_row = first[key]
+            f_file, f_row = line["_first_file"], int(line["_first_row"])
             if (int(line["_file_idx"]), "line_number") not in column_of:
                 fields[k] = "order_id"
             values[k] = f"order {key[0]} line {key[1]}"
@@ -144,17 +153,6 @@ def rule_problems(
         }
     )
     return problems, bad
-
-
-def _first_occurrence(clean: pd.DataFrame) -> dict[tuple[str, int], tuple[str, int]]:
-    dup = clean.duplicated(["order_id", "line_number"], keep=False)
-    firsts = clean.loc[dup].drop_duplicates(["order_id", "line_number"], keep="first")
-    return {
-        (str(o), int(n)): (str(f), int(r))
-        for o, n, f, r in zip(
-            firsts["order_id"], firsts["line_number"], firsts["_file"], firsts["_row"], strict=True
-        )
-    }
 
 
 def finish_problems(problems: pd.DataFrame) -> pd.DataFrame:

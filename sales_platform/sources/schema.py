@@ -9,6 +9,8 @@ the file, row and column; a Dagster type check would run only after the output e
 
 from __future__ import annotations
 
+import copy
+
 import pandera.pandas as pa
 
 from sales_platform.tables import COLUMNS, CUSTOMERS, ORDERS, PRODUCTS
@@ -48,7 +50,7 @@ def _id_column() -> pa.Column:
     return pa.Column(STRING, pa.Check(lambda s: s.str.len() > 0, name=EMPTY_ID), nullable=False)
 
 
-LINES_SCHEMA = pa.DataFrameSchema(
+LINE_RULES = pa.DataFrameSchema(
     {
         "order_id": _id_column(),
         "line_number": pa.Column("int32", nullable=False),
@@ -68,11 +70,15 @@ LINES_SCHEMA = pa.DataFrameSchema(
     checks=[
         pa.Check(lambda df: (df["amount"] >= 0) | df["is_return"], name=NEGATIVE_AMOUNT),
     ],
-    unique=["order_id", "line_number"],
-    report_duplicates="exclude_first",
     name="order_lines",
 )
-"""Rules of a parsed order line (sales and returns). Duplicates: the first line wins."""
+"""Rules of one parsed order line (sales and returns), checked chunk by chunk of a load."""
+
+LINES_SCHEMA = copy.deepcopy(LINE_RULES)
+LINES_SCHEMA.unique = ["order_id", "line_number"]
+LINES_SCHEMA.report_duplicates = "exclude_first"
+"""`LINE_RULES` and no duplicated ``(order_id, line_number)``: the first line wins. A load finds
+duplicates across all its lines in DuckDB (`parse.lines_sql`), not chunk by chunk."""
 
 ORDERS_SCHEMA = pa.DataFrameSchema(
     {
