@@ -4,9 +4,9 @@ not parse.
 
 `create_raw` stacks the text tables of the files read (DuckDB table ``raw``: a VARCHAR column
 per field, plus where each row came from and which fields its file maps); `parse_sql` turns
-``raw`` into
-``parsed`` (typed fields, ``<field>_err`` reasons, ``has_err``, ``in_scope``, ``is_return``);
-`lines_sql` selects the lines without a parse problem; `fetch` brings a result to pandas.
+``raw`` into ``parsed`` (typed fields, ``<field>_err`` reasons, ``has_err``, ``in_scope``,
+``is_return``); `lines_sql` selects the lines without a parse problem; `fetch` brings a result
+to pandas.
 """
 
 from __future__ import annotations
