@@ -92,6 +92,23 @@ def daily_run(folder: Path, start: date, day: date, orders_per_day: float, repea
     )
 
 
+def product_jobs(
+    folder: Path, start: date, day: date, orders_per_day: float, repeats: int
+) -> float:
+    """The products' daily refresh after the daily run: `daily_product_job` (what
+    `daily_products_sensor` starts), on top of a `product_forecast_job` over the history before
+    `day` (its product backtest is what the daily refresh reads). Median of `repeats` runs."""
+    command = ["job", "execute", "-m", "sales_platform.definitions", "-j"]
+    run_dagster(
+        [*command, "product_forecast_job"],
+        scenario_env(folder, start, day - timedelta(1), orders_per_day),
+    )
+    env = scenario_env(folder, start, day, orders_per_day)
+    return statistics.median(
+        run_dagster([*command, "daily_product_job"], env)[0] for _ in range(repeats)
+    )
+
+
 def orders_per_day_for(order_lines: int, start: date, end: date) -> float:
     """The SALES_ORDERS_PER_DAY that gives about `order_lines` lines between start and end.
 
@@ -198,6 +215,12 @@ def main() -> None:
                 f"daily run with {years} year(s) stored: {daily[years]:.1f} s wall "
                 f"(median of {args.repeats})"
             )
+            if years == 2:
+                products = product_jobs(folder, start, LAST_DAY, 1400.0, args.repeats)
+                print(
+                    f"  then the products' daily refresh: {products:.1f} s wall (median of "
+                    f"{args.repeats}); daily run with products {daily[years] + products:.1f} s"
+                )
         print(f"daily run ratio 4 years / 1 year: {daily[4] / daily[1]:.2f}")
 
 
