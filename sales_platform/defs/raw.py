@@ -117,8 +117,9 @@ def write_orders(
     stored: pd.Series,
     declared_empty: list,
 ) -> Iterator[dg.Output | dg.AssetCheckResult]:
-    """The outputs of `orders`: the lines streamed to the IO manager (one transaction), the
-    rejected rows, and the check that no day with lines lost them all."""
+    """The outputs of `orders`: the lines streamed to the IO manager (staged frame by frame, then
+    swapped in with one short transaction), the rejected rows, and the check that no day with
+    lines lost them all."""
     first = next(frames)
     # The run's detail on the event of its last day only: a run over the whole history writes
     # one event per day, and each would repeat it.
