@@ -14,7 +14,7 @@ from sales_platform.defs.promotions import promotions
 from sales_platform.defs.raw import customers, orders, products
 from sales_platform.defs.sales import daily_sales, sales_features
 from sales_platform.resources import ForecastSettings, ShopSettings
-from sales_platform.sources import SourceError
+from sales_platform.sources import SourceError, load_orders
 from sales_platform.storage import DuckDBDatabase, SalesDuckDBIOManager, read_table
 
 FIXTURES = Path(__file__).parent / "fixtures" / "orders_files"
@@ -281,3 +281,56 @@ def test_file_source_quarantines_bad_rows_and_loads_the_good(tmp_path):
     assert list(loaded["order_id"]) == ["1002"]
     assert list(rejected["row"]) == [2] and list(rejected["column"]) == ["UnitPrice"]
     assert str(rejected["partition_date"].iloc[0].date()) == "2025-01-05"
+
+
+@pytest.fixture
+def two_line_frames(monkeypatch):
+    """The file source read two lines at a time, so that a small export streams in frames."""
+    from functools import partial
+
+    from sales_platform.defs import raw
+
+    monkeypatch.setattr(raw.sources, "open_orders", partial(raw.sources.open_orders, chunk_rows=2))
+
+
+def test_a_file_source_streams_its_lines_frame_by_frame(tmp_path, two_line_frames):
+    database = tmp_path / "sales.duckdb"
+    good = resources(database, source="file", source_path=str(FIXTURES / "good"))
+    result = dg.materialize([orders], partition_key="2025-01-01", resources=good)
+    (event,) = [
+        e
+        for e in result.asset_materializations_for_node("orders")
+        if e.asset_key == dg.AssetKey(tables.ORDERS)
+    ]
+    assert event.metadata["storage_action"].value == "created in 2 frames"
+    # What a load knows only at its end still reaches the run's last day.
+    assert event.metadata["rejected_rows"].value == 0
+    assert event.metadata["load"].value["orders"] == 4
+    expected = load_orders(FIXTURES / "good", start="2025-01-01", end="2025-01-01").orders
+    stored = read_table(database, tables.ORDERS)
+    assert len(stored) == 4 and list(stored["order_id"]) == list(expected["order_id"])
+
+
+def test_a_load_refused_at_the_end_of_its_stream_changes_no_stored_line(tmp_path, two_line_frames):
+    database = tmp_path / "sales.duckdb"
+    one_day = tmp_path / "one_day.csv"
+    bad = (FIXTURES / "bad" / "negative_price.csv").read_text().splitlines()
+    # Lines after the bad one, so that frames are staged before the load is refused.
+    one_day.write_text(
+        "\n".join(
+            [*bad, *(f"10{i},2025-01-05 12:00:00,A2,Cup,1,4.50,C3,Home" for i in range(10, 16))]
+        )
+        + "\n"
+    )
+    good = resources(database, source="file", source_path=str(FIXTURES / "good"))
+    dg.materialize([orders], partition_key="2025-01-01", resources=good)
+    before = read_table(database, tables.ORDERS)
+    shop = resources(database, source="file", source_path=str(one_day))
+    with pytest.raises(SourceError, match="negative_price|UnitPrice"):
+        dg.materialize([orders], partition_key="2025-01-05", resources=shop)
+    assert read_table(database, tables.ORDERS).equals(before)
+    with duckdb.connect(str(database)) as conn:
+        left = conn.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE table_name LIKE '_staging%'"
+        ).fetchall()
+    assert left == []

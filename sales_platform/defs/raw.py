@@ -1,6 +1,6 @@
 """Raw layer: catalog, customers and order lines, from the synthetic shop or the user's files."""
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from datetime import date, timedelta
 from itertools import chain
 from typing import Any
@@ -26,12 +26,12 @@ def shop_config(shop: ShopSettings) -> synthetic.ShopConfig:
     )
 
 
-def load_source_orders(
+def open_source_orders(
     shop: ShopSettings, first_day: date | None, last_day: date | None
-) -> sources.LoadResult:
+) -> sources.OrdersStream:
     if not shop.source_path:
         raise ValueError("SALES_SOURCE=file needs SALES_SOURCE_PATH (a CSV/Parquet file or folder)")
-    return sources.load_orders(
+    return sources.open_orders(
         shop.source_path,
         sources.ColumnMapping.from_config(shop.source_mapping or None),
         on_error=shop.on_error,
@@ -46,10 +46,11 @@ def shop_table(
     generate: Callable[[synthetic.ShopConfig], pd.DataFrame],
     derive: Callable[[sources.LoadResult], pd.DataFrame],
 ) -> pd.DataFrame:
-    """A catalog table: the synthetic shop's, or derived from the user's orders in the history."""
+    """A catalog table: the synthetic shop's, or derived from the user's orders in the history
+    (read chunk by chunk: the lines are never held whole)."""
     if shop.is_synthetic():
         return generate(shop_config(shop))
-    return derive(load_source_orders(shop, HISTORY.start, HISTORY.last_day()))
+    return derive(open_source_orders(shop, HISTORY.start, HISTORY.last_day()).summary())
 
 
 @dg.asset(
@@ -103,6 +104,9 @@ class OrdersTally:
             self.days.update(pd.to_datetime(frame["order_date"].unique()))
             yield frame
 
+    def day_series(self) -> pd.Series:
+        return pd.Series(sorted(self.days), dtype="datetime64[ns]")
+
     def metadata(self) -> dict[str, Any]:
         """On every day's event: small. The revenue as text with thousands separators: the UI
         shows a number's metadata unformatted (7483284.96)."""
@@ -112,35 +116,38 @@ class OrdersTally:
 def write_orders(
     context: dg.AssetExecutionContext,
     frames: Iterator[pd.DataFrame],
-    rejected: pd.DataFrame,
-    detail: dict[str, Any],
-    stored: pd.Series,
-    declared_empty: list,
-) -> Iterator[dg.Output | dg.AssetCheckResult]:
-    """The outputs of `orders`: the lines streamed to the IO manager (staged frame by frame, then
-    swapped in with one short transaction), the rejected rows, and the check that no day with
-    lines lost them all."""
+    last_day_detail: Callable[[], dict[str, Any]],
+) -> Generator[dg.Output, None, OrdersTally]:
+    """The `orders` output: the lines streamed to the IO manager (staged frame by frame, then
+    swapped in with one short transaction); returns their tally once they are all written.
+
+    `last_day_detail` is called once the last frame is read (what a load knows only at its end),
+    while the IO manager still writes: its entries reach the event of the run's last day."""
     first = next(frames)
     # The run's detail on the event of its last day only: a run over the whole history writes
     # one event per day, and each would repeat it.
     first_day, last_day = context.partition_keys[0], context.partition_keys[-1]
-    context.add_asset_metadata(
-        {
-            "preview": dg.MetadataValue.md(markdown_table(first.head(10))),
-            "first_day": first_day,
-            "last_day": last_day,
-            **detail,
-        },
-        asset_key=tables.ORDERS,
-        partition_key=last_day,
-    )
+    preview = {
+        "preview": dg.MetadataValue.md(markdown_table(first.head(10))),
+        "first_day": first_day,
+        "last_day": last_day,
+    }
     tally = OrdersTally()
-    lines = FrameStream(tally.counted(chain([first], frames)), metadata=tally.metadata)
-    yield dg.Output(lines, output_name=tables.ORDERS)
-    yield dg.Output(
+
+    def lines() -> Iterator[pd.DataFrame]:
+        yield from tally.counted(chain([first], frames))
+        context.add_asset_metadata(
+            {**preview, **last_day_detail()}, asset_key=tables.ORDERS, partition_key=last_day
+        )
+
+    yield dg.Output(FrameStream(lines(), metadata=tally.metadata), output_name=tables.ORDERS)
+    return tally
+
+
+def rejected_output(rejected: pd.DataFrame) -> dg.Output:
+    return dg.Output(
         rejected, output_name=tables.ORDERS_REJECTED, metadata={"dagster/row_count": len(rejected)}
     )
-    yield no_day_emptied_result(stored, pd.Series(sorted(tally.days)), declared_empty)
 
 
 def rejected_rows(loaded: sources.LoadResult, first_day: date, last_day: date) -> pd.DataFrame:
@@ -217,35 +224,38 @@ def orders(context: dg.AssetExecutionContext, shop: ShopSettings, duckdb: DuckDB
     last_day = window.end.date() - timedelta(days=1)
     stored = stored_lines_per_day(duckdb, first_day, last_day)
     if shop.is_synthetic():
-        yield from write_orders(
-            context,
-            synthetic.orders_by_month(first_day, last_day, shop_config(shop)),
-            pd.DataFrame(columns=REJECTED_COLUMNS),
-            {},
-            stored,
-            declared_empty=[],
-        )
+        frames = synthetic.orders_by_month(first_day, last_day, shop_config(shop))
+        tally = yield from write_orders(context, frames, dict)
+        yield rejected_output(pd.DataFrame(columns=REJECTED_COLUMNS))
+        yield no_day_emptied_result(stored, tally.day_series(), declared_empty=[])
         return
-    # A load that is mostly bad raises here, before anything is written.
-    loaded = load_source_orders(shop, first_day, last_day)
-    rejected = rejected_rows(loaded, first_day, last_day)
-    outside = outside_history(loaded)
-    if outside:
-        context.log.warning(
-            f"{outside['lines_outside_history']} order line(s) from "
-            f"{outside['outside_history_first_day']} to {outside['outside_history_last_day']} lie "
-            f"outside the history {HISTORY.start} .. {HISTORY.last_day()} and were not loaded; "
-            "widen SALES_HISTORY_START/SALES_HISTORY_END (or unset them: a file source then "
-            "covers its own first to last order date)"
-        )
-    detail = {
-        **outside,
-        "rejected_rows": len(rejected),
-        "load": dg.MetadataValue.json(loaded.metadata()),
-    }
-    yield from write_orders(
-        context, iter([loaded.orders]), rejected, detail, stored, loaded.empty_days
-    )
+    # A load that must be refused raises at the end of its stream: the IO manager then drops
+    # what it staged, and the stored lines stay as they were.
+    stream = open_source_orders(shop, first_day, last_day)
+
+    def load_detail() -> dict[str, Any]:
+        loaded = stream.result
+        assert loaded is not None  # set once the stream is read
+        outside = outside_history(loaded)
+        if outside:
+            context.log.warning(
+                f"{outside['lines_outside_history']} order line(s) from "
+                f"{outside['outside_history_first_day']} to {outside['outside_history_last_day']} "
+                f"lie outside the history {HISTORY.start} .. {HISTORY.last_day()} and were not "
+                "loaded; widen SALES_HISTORY_START/SALES_HISTORY_END (or unset them: a file "
+                "source then covers its own first to last order date)"
+            )
+        return {
+            **outside,
+            "rejected_rows": len(loaded.rejected),
+            "load": dg.MetadataValue.json(loaded.metadata()),
+        }
+
+    tally = yield from write_orders(context, stream.sales(), load_detail)
+    loaded = stream.result
+    assert loaded is not None
+    yield rejected_output(rejected_rows(loaded, first_day, last_day))
+    yield no_day_emptied_result(stored, tally.day_series(), loaded.empty_days)
 
 
 @dg.asset(

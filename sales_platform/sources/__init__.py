@@ -1,8 +1,9 @@
 """File sources: the user's own order exports (CSV/Parquet) as the raw layer.
 
 Plain Python (DuckDB for reading, pandera for validation); no Dagster here. The Dagster assets
-call `load_orders` for the `orders` partitions and `derive_products`/`derive_customers` when the
-shop has no catalog, and a sensor can call `list_source_days`/`source_cursor`.
+stream `open_orders` into the `orders` partitions and derive the catalog from its summary
+(`derive_products`/`derive_customers`) when the shop has no catalog, and a sensor can call
+`list_source_days`/`source_cursor`.
 
     result = load_orders("exports/", {"order_id": "InvoiceNo"}, on_error="quarantine",
                          start=date(2025, 1, 31), end=date(2025, 1, 31))
@@ -15,7 +16,14 @@ from .derive import UNCATEGORIZED, derive_customers, derive_products
 from .errors import SourceError
 from .files import day_from_name, list_source_days, source_cursor
 from .mapping import ALIASES, DEFAULT_RETURN_STATUSES, ColumnMapping
-from .orders import DEFAULT_MAX_REJECTED, LoadResult, data_window, load_orders
+from .orders import (
+    DEFAULT_MAX_REJECTED,
+    LoadResult,
+    OrdersStream,
+    data_window,
+    load_orders,
+    open_orders,
+)
 from .schema import LINES_SCHEMA, ORDERS_SCHEMA
 
 __all__ = [
@@ -27,6 +35,7 @@ __all__ = [
     "UNCATEGORIZED",
     "ColumnMapping",
     "LoadResult",
+    "OrdersStream",
     "SourceError",
     "data_window",
     "day_from_name",
@@ -34,5 +43,6 @@ __all__ = [
     "derive_products",
     "list_source_days",
     "load_orders",
+    "open_orders",
     "source_cursor",
 ]

@@ -15,9 +15,7 @@ from .orders import LoadResult
 UNCATEGORIZED = "uncategorized"
 
 
-def _lines(source: LoadResult | pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    if isinstance(source, LoadResult):
-        return source.orders[columns]
+def _lines(source: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     missing = [c for c in columns if c not in source.columns]
     if missing:
         raise ValueError(f"order lines lack column(s) {missing}; found {list(source.columns)}")
@@ -27,18 +25,21 @@ def _lines(source: LoadResult | pd.DataFrame, columns: list[str]) -> pd.DataFram
 def derive_products(source: LoadResult | pd.DataFrame) -> pd.DataFrame:
     """The `products` table (contract columns and dtypes) from order lines.
 
-    `source` is a `LoadResult` (its accepted sales lines) or a DataFrame with ``product_id`` and
-    ``unit_price`` and optionally ``category`` and ``name``/``product_name``.
+    `source` is a `LoadResult` (its ``product_attributes``, which need none of its lines: see
+    `OrdersStream.summary`) or a DataFrame of order lines with ``product_id`` and ``unit_price``
+    and optionally ``category`` and ``name``/``product_name``.
 
     - ``name``: the most frequent product name on the lines, else the product id itself;
     - ``category``: the most frequent category on the lines, else ``"uncategorized"``;
     - ``price``: the median unit price of the product's sales lines;
     - ``cost``: NaN -- unknown: order exports carry no cost, and no margin is assumed.
     """
-    lines = _lines(source, ["product_id", "unit_price"])
     if isinstance(source, LoadResult):
         attributes = source.product_attributes.set_index("product_id")
+        price = attributes["price"]
     else:
+        lines = _lines(source, ["product_id", "unit_price"])
+        price = lines.groupby("product_id", observed=True)["unit_price"].median()
         attributes = pd.DataFrame(index=pd.Index(lines["product_id"].unique(), name="product_id"))
         for out, candidates in (("name", ("name", "product_name")), ("category", ("category",))):
             col = next((c for c in candidates if c in source.columns), None)
@@ -53,7 +54,6 @@ def derive_products(source: LoadResult | pd.DataFrame) -> pd.DataFrame:
                     .set_index("product_id")[col]
                 )
                 attributes[out] = mode.reindex(attributes.index)
-    price = lines.groupby("product_id", observed=True)["unit_price"].median()
     ids = pd.Index(sorted(price.index.astype(str)), name="product_id")
     products = pd.DataFrame(index=ids)
     names = attributes["name"] if "name" in attributes else pd.Series(dtype=object)
@@ -73,15 +73,22 @@ def derive_customers(source: LoadResult | pd.DataFrame) -> pd.DataFrame:
     One row per ``customer_id`` seen (``"unknown"`` included when lines had none); ``name``,
     ``email`` and ``city`` are null (an order export does not carry them reliably);
     ``signup_date`` is the customer's first order date.
-    `source` is a `LoadResult` or a DataFrame with ``customer_id`` and ``order_date``.
+    `source` is a `LoadResult` (its ``customer_first_days``) or a DataFrame of order lines with
+    ``customer_id`` and ``order_date``.
     """
-    lines = _lines(source, ["customer_id", "order_date"])
-    first = (
-        pd.to_datetime(lines["order_date"])
-        .dt.normalize()
-        .groupby(lines["customer_id"].astype(str))
-        .min()
-    )
+    if isinstance(source, LoadResult):
+        days = source.customer_first_days
+        first = pd.Series(
+            pd.to_datetime(days["first_day"]).to_numpy(), index=days["customer_id"].astype(str)
+        )
+    else:
+        lines = _lines(source, ["customer_id", "order_date"])
+        first = (
+            pd.to_datetime(lines["order_date"])
+            .dt.normalize()
+            .groupby(lines["customer_id"].astype(str))
+            .min()
+        )
     customers = pd.DataFrame({"customer_id": first.index.astype(str)})
     for col in ("name", "email", "city"):
         customers[col] = pd.NA

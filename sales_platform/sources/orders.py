@@ -14,6 +14,7 @@ date layout a column uses), `numbers` (decimal point or comma), `parse` (the par
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import tempfile
 from collections import Counter
@@ -72,7 +73,8 @@ class LoadResult:
     - ``empty_days``: days whose dated files were read and hold no line at all: the source says
       the shop sold nothing that day.
     - ``product_attributes``: per product of the accepted sales lines, its most frequent name and
-      category.
+      category and its median unit price.
+    - ``customer_first_days``: per customer of the accepted sales lines, the first order date.
     """
 
     orders: pd.DataFrame
@@ -90,6 +92,9 @@ class LoadResult:
         default_factory=lambda: pd.Series(dtype="int64")
     )
     empty_days: list[date] = dataclasses.field(default_factory=list)
+    customer_first_days: pd.DataFrame = dataclasses.field(
+        default_factory=lambda: pd.DataFrame(columns=["customer_id", "first_day"])
+    )
 
     @property
     def rejected_by_reason(self) -> dict[str, int]:
@@ -262,16 +267,41 @@ def _refuse_a_mostly_bad_load(result: LoadResult, max_rejected: float) -> None:
 def data_window(
     path: str | Path, mapping: ColumnMapping | dict[str, Any] | str | None = None
 ) -> tuple[date, date] | None:
-    """The first and last order date of the accepted lines (sales and returns) of a source, or
-    None when it cannot be loaded at all (the load itself then says why)."""
+    """The first and last order date of a source's lines whose fields parse (`OrdersStream.window`),
+    or None when it cannot be read at all (the load itself then says why)."""
     try:
-        result = load_orders(path, mapping, on_error="quarantine", max_rejected=1.0)
+        return open_orders(path, mapping).window()
     except SourceError:
         return None
-    days = pd.concat([result.orders["order_date"], result.returns["order_date"]])
-    if days.empty:
-        return None
-    return days.min().date(), days.max().date()
+
+
+@contextlib.contextmanager
+def _load_connection() -> Iterator[duckdb.DuckDBPyConnection]:
+    """An in-memory DuckDB for one load, spilling to a temporary folder beyond its memory limit."""
+    with tempfile.TemporaryDirectory(prefix="sales_load_") as spill:
+        con = duckdb.connect(
+            ":memory:", config={"memory_limit": _DUCKDB_MEMORY_LIMIT, "temp_directory": spill}
+        )
+        try:
+            con.execute("SET TimeZone='UTC'")
+            yield con
+        finally:
+            con.close()
+
+
+@dataclasses.dataclass(frozen=True)
+class _Parsed:
+    """What reading and parsing the files found, beside the ``parsed`` table they left."""
+
+    reads: list[tuple[int, FileRead, bool]]
+    warnings: list[str]
+    problems: list[dict[str, Any]]  # file-level and structural (DuckDB rejects)
+    structural_rows: int  # rows DuckDB rejected in files in scope
+    outside_rejects: int  # ... and in files outside the range
+    n_raw: int
+    date_formats: dict[str, tuple[str, Any]]
+    number_format: str
+    column_of: dict[tuple[int, str], str]
 
 
 @dataclasses.dataclass
@@ -292,22 +322,35 @@ class OrdersStream:
     result: LoadResult | None = None
 
     def sales(self) -> Iterator[pd.DataFrame]:
-        with tempfile.TemporaryDirectory(prefix="sales_load_") as spill:
-            con = duckdb.connect(
-                ":memory:",
-                config={"memory_limit": _DUCKDB_MEMORY_LIMIT, "temp_directory": spill},
-            )
-            try:
-                con.execute("SET TimeZone='UTC'")
-                yield from self._sales(con)
-            finally:
-                con.close()
+        with _load_connection() as con:
+            yield from self._sales(con, self._parse(con))
         assert self.result is not None
         _refuse_a_mostly_bad_load(self.result, self.max_rejected)
 
-    def _sales(self, con: duckdb.DuckDBPyConnection) -> Iterator[pd.DataFrame]:
-        selected, skipped, mapping = self.selected, self.skipped, self.mapping
-        start, end, on_error = self.start, self.end, self.on_error
+    def summary(self) -> LoadResult:
+        """The whole load read, its lines dropped as they come: `result`, for the tables derived
+        from the lines (`derive_products`, `derive_customers`) in bounded memory."""
+        for _ in self.sales():
+            pass
+        assert self.result is not None
+        return self.result
+
+    def window(self) -> tuple[date, date] | None:
+        """The first and last order date of the lines whose fields all parse (sales and returns;
+        a line that breaks a rule, e.g. a zero quantity, still dates the shop), or None when the
+        files hold no such line. Parses in DuckDB only: cheap enough for every definitions load."""
+        with _load_connection() as con:
+            self._parse(con)
+            first, last = con.execute(
+                "SELECT CAST(min(order_date) AS DATE), CAST(max(order_date) AS DATE) "
+                "FROM parsed WHERE NOT has_err"
+            ).fetchone()
+        return None if first is None else (first, last)
+
+    def _parse(self, con: duckdb.DuckDBPyConnection) -> _Parsed:
+        """Reads the files into ``raw`` and parses every field into ``parsed`` (in `con`)."""
+        selected, mapping = self.selected, self.mapping
+        start, end = self.start, self.end
         warnings: list[str] = []
         reads: list[tuple[int, FileRead, bool]] = []
         problems: list[dict[str, Any]] = []  # file-level and structural (DuckDB rejects)
@@ -369,7 +412,21 @@ class OrdersStream:
         for index, read, _ in reads:  # a derived unit price is reported against the amount column
             if "unit_price" not in read.columns and "amount" in read.columns:
                 column_of[(index, "unit_price")] = read.columns["amount"]
+        return _Parsed(
+            reads,
+            warnings,
+            problems,
+            structural_rows,
+            outside_rejects,
+            n_raw,
+            date_formats,
+            numbers.label,
+            column_of,
+        )
 
+    def _sales(self, con: duckdb.DuckDBPyConnection, parsed: _Parsed) -> Iterator[pd.DataFrame]:
+        on_error, column_of, reads = self.on_error, parsed.column_of, parsed.reads
+        problems, structural_rows = parsed.problems, parsed.structural_rows
         # 1. Values that do not parse (rows in scope only).
         errors = ", ".join(f"{f}_err" for f in CHECKED)
         bad = fetch(
@@ -381,6 +438,11 @@ class OrdersStream:
         # 2. Rules on the parsed lines (pandera), chunk by chunk; duplicates across the whole
         #    load come from DuckDB (`lines_sql`).
         n_orders, returns, attributes = 0, [], []
+        # What the derived catalog needs of the accepted sales lines (`derive`), kept in DuckDB.
+        con.execute(
+            "CREATE TABLE accepted (product_id VARCHAR, unit_price DOUBLE, customer_id VARCHAR, "
+            "order_date DATE)"
+        )
         batches = con.cursor().sql(lines_sql()).to_arrow_reader(self.chunk_rows)
         for batch in batches:
             clean = to_pandas(pa_arrow.Table.from_batches([batch]))
@@ -390,6 +452,10 @@ class OrdersStream:
             sales = good.loc[~good["is_return"]]
             returns.append(_returns(good.loc[good["is_return"]]))
             attributes.append(_attribute_counts(sales))
+            con.execute(
+                "INSERT INTO accepted SELECT product_id, unit_price, customer_id, "
+                "CAST(order_date AS DATE) FROM sales"
+            )
             n_orders += len(sales)
             yield _contract(sales)
         if not n_orders:
@@ -424,26 +490,31 @@ class OrdersStream:
         out_of_range = con.execute("SELECT count(*) FROM parsed WHERE NOT in_scope").fetchall()
         counts = {
             "files": len(reads),
-            "files_skipped": len(skipped),
-            "rows_read": n_raw + structural_rows + outside_rejects,
+            "files_skipped": len(self.skipped),
+            "rows_read": parsed.n_raw + structural_rows + parsed.outside_rejects,
             "orders": n_orders,
             "returns": len(returned),
             "rejected_rows": rejected_rows,
             "problems": len(all_problems),
-            "out_of_range": int(out_of_range[0][0]) + outside_rejects,
+            "out_of_range": int(out_of_range[0][0]) + parsed.outside_rejects,
         }
         self.result = LoadResult(
             orders=_contract(pd.DataFrame(columns=[*ORDER_COLUMNS])),
             rejected=all_problems,
             returns=returned,
-            files=[sf.path for sf in selected],
-            skipped_files=skipped,
+            files=[sf.path for sf in self.selected],
+            skipped_files=self.skipped,
             counts=counts,
             columns={str(r.file.path): dict(r.columns) for _, r, _ in reads},
-            date_formats={f: label for f, (label, _) in date_formats.items()},
-            product_attributes=_product_attributes(attributes),
-            warnings=warnings,
-            number_format=numbers.label,
+            date_formats={f: label for f, (label, _) in parsed.date_formats.items()},
+            product_attributes=_product_attributes(attributes, con),
+            customer_first_days=fetch(
+                con,
+                "SELECT customer_id, min(order_date) AS first_day FROM accepted "
+                "GROUP BY ALL ORDER BY customer_id",
+            ),
+            warnings=parsed.warnings,
+            number_format=parsed.number_format,
             out_of_range_days=out_of_range_days,
             empty_days=sorted(
                 {
@@ -481,9 +552,9 @@ def _attribute_counts(sales: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def _product_attributes(counts: list[pd.DataFrame]) -> pd.DataFrame:
+def _product_attributes(counts: list[pd.DataFrame], con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Per product of the accepted sales lines, its most frequent name and category (ties: the
-    first seen)."""
+    first seen) and its median unit price."""
     lines = (
         pd.concat(counts, ignore_index=True)
         if counts
@@ -503,7 +574,11 @@ def _product_attributes(counts: list[pd.DataFrame]) -> pd.DataFrame:
     for out in ("name", "category"):
         mode = ranked.loc[ranked["attribute"] == out].drop_duplicates("product_id")
         attributes[out] = mode.set_index("product_id")["value"].reindex(attributes.index)
-    return attributes.reset_index().astype(S.STRING)
+    prices = fetch(con, "SELECT product_id, median(unit_price) AS price FROM accepted GROUP BY ALL")
+    attributes["price"] = prices.set_index("product_id")["price"].reindex(attributes.index)
+    return attributes.reset_index().astype(
+        {"product_id": S.STRING, "name": S.STRING, "category": S.STRING, "price": "float64"}
+    )
 
 
 def _contract(sales: pd.DataFrame) -> pd.DataFrame:
