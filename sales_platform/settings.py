@@ -11,6 +11,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 DUCKDB_PATH_ENV = "SALES_DUCKDB_PATH"
 SOURCE_ENV = "SALES_SOURCE"
@@ -48,6 +49,12 @@ def database_path(environ: Mapping[str, str] | None = None) -> str:
     """The DuckDB file every asset lives in: $SALES_DUCKDB_PATH, else data/sales.duckdb."""
     env = os.environ if environ is None else environ
     return env.get(DUCKDB_PATH_ENV) or DEFAULT_DUCKDB_PATH
+
+
+def source_cache_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """Where what a file source's definitions load learns is kept (its window of days), beside
+    the DuckDB file: a folder the pipeline can always write."""
+    return Path(database_path(environ)).parent / ".sales_cache"
 
 
 def utc_today() -> date:
@@ -112,7 +119,9 @@ def file_source_window_from_env() -> tuple[date, date | None] | None:
     path = os.environ.get(SOURCE_PATH_ENV, "")
     if os.environ.get(SOURCE_ENV) != "file" or not path:
         return None
-    window = sources.data_window(path, os.environ.get(SOURCE_MAPPING_ENV) or None)
+    window = sources.data_window(
+        path, os.environ.get(SOURCE_MAPPING_ENV) or None, cache_dir=source_cache_dir()
+    )
     if window and sources.list_source_days(path):
         return window[0], None
     return window

@@ -10,7 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from sales_platform.sources import SourceError, data_window, derive_customers, load_orders
+from sales_platform.sources import (
+    OrdersStream,
+    SourceError,
+    data_window,
+    derive_customers,
+    load_orders,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures" / "orders_files"
 FORMATS = FIXTURES / "formats"
@@ -155,3 +161,26 @@ def test_data_window_is_the_first_to_last_order_date(tmp_path):
     assert data_window(FIXTURES / "good") == (date(2025, 1, 1), date(2025, 1, 2))
     shutil.copy(FIXTURES / "bad" / "empty.csv", tmp_path / "empty.csv")
     assert data_window(tmp_path) is None  # cannot be loaded: the load itself says why
+
+
+def test_data_window_counts_a_line_whose_only_problem_is_not_its_date(tmp_path):
+    export = tmp_path / "export.csv"
+    export.write_text("order_id,date,sku,qty,price\n1,2025-03-01,A,0,2\n2,2025-03-02,A,1,2\n")
+    assert data_window(export) == (date(2025, 3, 1), date(2025, 3, 2))
+
+
+def test_data_window_is_read_once_per_version_of_the_files(tmp_path, monkeypatch):
+    export = tmp_path / "export.csv"
+    export.write_text("order_id,date,sku,qty,price\n1,2025-03-01,A,1,2\n")
+    cache = tmp_path / "cache"
+    assert data_window(export, cache_dir=cache) == (date(2025, 3, 1), date(2025, 3, 1))
+    reads = []
+    original = OrdersStream.window
+    monkeypatch.setattr(OrdersStream, "window", lambda self: reads.append(1) or original(self))
+    assert data_window(export, cache_dir=cache) == (date(2025, 3, 1), date(2025, 3, 1))
+    assert reads == []
+    export.write_text("order_id,date,sku,qty,price\n1,2025-03-01,A,1,2\n2,2025-04-30,A,1,2\n")
+    assert data_window(export, cache_dir=cache) == (date(2025, 3, 1), date(2025, 4, 30))
+    # Another mapping is another key.
+    assert data_window(export, {"order_date": "date"}, cache_dir=cache) is not None
+    assert reads == [1, 1]

@@ -16,6 +16,9 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
+import json
+import os
 import tempfile
 from collections import Counter
 from collections.abc import Iterator
@@ -35,7 +38,7 @@ from .errors import SourceError
 from .files import SourceFile, discover
 from .mapping import ColumnMapping
 from .numbers import number_format
-from .parse import CHECKED, create_raw, fetch, lines_sql, parse_sql, to_pandas
+from .parse import CHECKED, create_raw, fetch, lines_sql, parse_sql, to_pandas, window_sql
 from .reader import FileRead, read_files
 from .rejected import REJECTED_COLUMNS, finish_problems, parse_problems, rule_problems
 
@@ -264,15 +267,49 @@ def _refuse_a_mostly_bad_load(result: LoadResult, max_rejected: float) -> None:
         )
 
 
+#: Part of a cached window's key: bump it when `OrdersStream.window` changes what it returns.
+_WINDOW_VERSION = 1
+
+
 def data_window(
-    path: str | Path, mapping: ColumnMapping | dict[str, Any] | str | None = None
+    path: str | Path,
+    mapping: ColumnMapping | dict[str, Any] | str | None = None,
+    *,
+    cache_dir: Path | None = None,
 ) -> tuple[date, date] | None:
-    """The first and last order date of a source's lines whose fields parse (`OrdersStream.window`),
-    or None when it cannot be read at all (the load itself then says why)."""
+    """The first and last order date of a source (`OrdersStream.window`), or None when it cannot
+    be read at all (the load itself then says why).
+
+    With `cache_dir`, the window is kept there under a key of the files (path, size, mtime) and
+    the mapping: a definitions load reads a large export's dates once per version of it."""
     try:
-        return open_orders(path, mapping).window()
+        stream = open_orders(path, mapping)
     except SourceError:
         return None
+    cached = None
+    if cache_dir is not None:
+        key = json.dumps(
+            [_WINDOW_VERSION, repr(stream.mapping)]
+            + [[str(f.path), f.size, f.mtime_ns] for f in stream.selected]
+        )
+        cached = Path(cache_dir) / f"window-{hashlib.sha256(key.encode()).hexdigest()[:32]}.json"
+        with contextlib.suppress(OSError, ValueError):
+            days = json.loads(cached.read_text())
+            return (
+                None if days is None else (date.fromisoformat(days[0]), date.fromisoformat(days[1]))
+            )
+    try:
+        window = stream.window()
+    except SourceError:
+        return None
+    if cached is not None:
+        # Written whole or not at all; a cache that cannot be written only costs the next read.
+        with contextlib.suppress(OSError):
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            partial = cached.with_suffix(f".{os.getpid()}.tmp")
+            partial.write_text(json.dumps(window and [d.isoformat() for d in window]))
+            partial.replace(cached)
+    return window
 
 
 @contextlib.contextmanager
@@ -280,18 +317,24 @@ def _load_connection() -> Iterator[duckdb.DuckDBPyConnection]:
     """An in-memory DuckDB for one load, spilling to a temporary folder beyond its memory limit."""
     with tempfile.TemporaryDirectory(prefix="sales_load_") as spill:
         con = duckdb.connect(
-            ":memory:", config={"memory_limit": _DUCKDB_MEMORY_LIMIT, "temp_directory": spill}
+            ":memory:",
+            config={
+                "memory_limit": _DUCKDB_MEMORY_LIMIT,
+                "temp_directory": spill,
+            },
         )
         try:
             con.execute("SET TimeZone='UTC'")
+            # A large load would draw DuckDB's progress bar into the run's log.
+            con.execute("SET enable_progress_bar = false")
             yield con
         finally:
             con.close()
 
 
 @dataclasses.dataclass(frozen=True)
-class _Parsed:
-    """What reading and parsing the files found, beside the ``parsed`` table they left."""
+class _Read:
+    """What reading the files found, beside the ``raw`` table they left."""
 
     reads: list[tuple[int, FileRead, bool]]
     warnings: list[str]
@@ -299,7 +342,14 @@ class _Parsed:
     structural_rows: int  # rows DuckDB rejected in files in scope
     outside_rejects: int  # ... and in files outside the range
     n_raw: int
-    date_formats: dict[str, tuple[str, Any]]
+    date_formats: dict[str, tuple[str, tuple[str, ...]]]
+
+
+@dataclasses.dataclass(frozen=True)
+class _Parsed:
+    """What parsing found, beside the ``parsed`` table it left."""
+
+    read: _Read
     number_format: str
     column_of: dict[tuple[int, str], str]
 
@@ -336,26 +386,39 @@ class OrdersStream:
         return self.result
 
     def window(self) -> tuple[date, date] | None:
-        """The first and last order date of the lines whose fields all parse (sales and returns;
-        a line that breaks a rule, e.g. a zero quantity, still dates the shop), or None when the
-        files hold no such line. Parses in DuckDB only: cheap enough for every definitions load."""
+        """The first and last order date in the files (sales, returns, and lines with a bad
+        field other than the date: each still dates the shop), or None when no date parses.
+        Reads the files and parses their dates only, in DuckDB."""
         with _load_connection() as con:
-            self._parse(con)
-            first, last = con.execute(
-                "SELECT CAST(min(order_date) AS DATE), CAST(max(order_date) AS DATE) "
-                "FROM parsed WHERE NOT has_err"
-            ).fetchone()
+            read = self._read(con)
+            first, last = con.execute(window_sql(read.date_formats)).fetchone()
         return None if first is None else (first, last)
 
     def _parse(self, con: duckdb.DuckDBPyConnection) -> _Parsed:
         """Reads the files into ``raw`` and parses every field into ``parsed`` (in `con`)."""
+        read = self._read(con)
+        numbers = number_format(self.mapping, _number_samples(con))
+        sql = parse_sql(self.mapping, read.date_formats, numbers, self.start, self.end)
+        con.execute(f"CREATE TABLE parsed AS {sql}")
+        column_of = {
+            (index, field): col
+            for index, file_read, _ in read.reads
+            for field, col in file_read.columns.items()
+        }
+        for index, file_read, _ in read.reads:
+            # A derived unit price is reported against the amount column.
+            if "unit_price" not in file_read.columns and "amount" in file_read.columns:
+                column_of[(index, "unit_price")] = file_read.columns["amount"]
+        return _Parsed(read, numbers.label, column_of)
+
+    def _read(self, con: duckdb.DuckDBPyConnection) -> _Read:
+        """Reads the files' text into ``raw`` (in `con`) and chooses the date layouts."""
         selected, mapping = self.selected, self.mapping
         start, end = self.start, self.end
         warnings: list[str] = []
         reads: list[tuple[int, FileRead, bool]] = []
-        problems: list[dict[str, Any]] = []  # file-level and structural (DuckDB rejects)
-        structural_rows = 0  # rows DuckDB rejected in files in scope
-        outside_rejects = 0  # ... and in files outside the range
+        problems: list[dict[str, Any]] = []
+        structural_rows = outside_rejects = 0
         unreadable: list[dict[str, Any]] = []  # files that are no table at all
         outcomes = read_files(con, selected, mapping)
         for index, (sf, read) in enumerate(zip(selected, outcomes, strict=True)):
@@ -401,32 +464,13 @@ class OrdersStream:
                 label, formats, warning = choose_date_format(con, field, column, mapping)
                 date_formats[field] = (label, formats)
                 warnings.extend([warning] if warning else [])
-        numbers = number_format(mapping, _number_samples(con))
-        con.execute(
-            f"CREATE TABLE parsed AS {parse_sql(mapping, date_formats, numbers, start, end)}"
-        )
-
-        column_of = {
-            (index, field): col for index, read, _ in reads for field, col in read.columns.items()
-        }
-        for index, read, _ in reads:  # a derived unit price is reported against the amount column
-            if "unit_price" not in read.columns and "amount" in read.columns:
-                column_of[(index, "unit_price")] = read.columns["amount"]
-        return _Parsed(
-            reads,
-            warnings,
-            problems,
-            structural_rows,
-            outside_rejects,
-            n_raw,
-            date_formats,
-            numbers.label,
-            column_of,
+        return _Read(
+            reads, warnings, problems, structural_rows, outside_rejects, n_raw, date_formats
         )
 
     def _sales(self, con: duckdb.DuckDBPyConnection, parsed: _Parsed) -> Iterator[pd.DataFrame]:
-        on_error, column_of, reads = self.on_error, parsed.column_of, parsed.reads
-        problems, structural_rows = parsed.problems, parsed.structural_rows
+        on_error, column_of, reads = self.on_error, parsed.column_of, parsed.read.reads
+        problems, structural_rows = parsed.read.problems, parsed.read.structural_rows
         # 1. Values that do not parse (rows in scope only).
         errors = ", ".join(f"{f}_err" for f in CHECKED)
         bad = fetch(
@@ -491,12 +535,12 @@ class OrdersStream:
         counts = {
             "files": len(reads),
             "files_skipped": len(self.skipped),
-            "rows_read": parsed.n_raw + structural_rows + parsed.outside_rejects,
+            "rows_read": parsed.read.n_raw + structural_rows + parsed.read.outside_rejects,
             "orders": n_orders,
             "returns": len(returned),
             "rejected_rows": rejected_rows,
             "problems": len(all_problems),
-            "out_of_range": int(out_of_range[0][0]) + parsed.outside_rejects,
+            "out_of_range": int(out_of_range[0][0]) + parsed.read.outside_rejects,
         }
         self.result = LoadResult(
             orders=_contract(pd.DataFrame(columns=[*ORDER_COLUMNS])),
@@ -506,14 +550,14 @@ class OrdersStream:
             skipped_files=self.skipped,
             counts=counts,
             columns={str(r.file.path): dict(r.columns) for _, r, _ in reads},
-            date_formats={f: label for f, (label, _) in parsed.date_formats.items()},
+            date_formats={f: label for f, (label, _) in parsed.read.date_formats.items()},
             product_attributes=_product_attributes(attributes, con),
             customer_first_days=fetch(
                 con,
                 "SELECT customer_id, min(order_date) AS first_day FROM accepted "
                 "GROUP BY ALL ORDER BY customer_id",
             ),
-            warnings=parsed.warnings,
+            warnings=parsed.read.warnings,
             number_format=parsed.number_format,
             out_of_range_days=out_of_range_days,
             empty_days=sorted(

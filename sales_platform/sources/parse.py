@@ -129,6 +129,21 @@ def _trimmed(field: str) -> str:
     return f"NULLIF(trim({field}), '')"
 
 
+def window_sql(date_formats: dict[str, tuple[str, tuple[str, ...]]]) -> str:
+    """The first and last order date in ``raw`` (its date, else its timestamp's day) among the
+    values that parse in a plausible year: only the date columns are parsed."""
+    ts_fmt = date_formats.get("order_ts", (ISO, ()))[1]
+    d_fmt = date_formats.get("order_date", (ISO, ()))[1]
+    day = (
+        f"CASE WHEN _m_order_date THEN {date_sql(_trimmed('order_date'), d_fmt)} "
+        f"ELSE {date_sql(_trimmed('order_ts'), ts_fmt)} END"
+    )
+    return f"""
+    SELECT CAST(min(day) AS DATE), CAST(max(day) AS DATE)
+    FROM (SELECT {day} AS day FROM raw) WHERE year(day) BETWEEN {MIN_YEAR} AND {MAX_YEAR}
+    """
+
+
 def parse_sql(
     mapping: ColumnMapping,
     date_formats: dict[str, tuple[str, tuple[str, ...]]],
