@@ -16,6 +16,7 @@ from sales_platform.sources import (
     data_window,
     derive_customers,
     load_orders,
+    open_orders,
 )
 
 FIXTURES = Path(__file__).parent / "fixtures" / "orders_files"
@@ -184,3 +185,14 @@ def test_data_window_is_read_once_per_version_of_the_files(tmp_path, monkeypatch
     # Another mapping is another key.
     assert data_window(export, {"order_date": "date"}, cache_dir=cache) is not None
     assert reads == [1, 1]
+
+
+def test_products_and_customers_of_one_run_read_the_load_once(tmp_path, monkeypatch):
+    export = tmp_path / "export.csv"
+    export.write_text("order_id,date,sku,qty,price\n1,2025-03-01,A,1,2\n")
+    first = open_orders(export).summary()
+    monkeypatch.setattr(OrdersStream, "sales", lambda self: pytest.fail("read again"))
+    assert open_orders(export).summary() is first
+    export.write_text("order_id,date,sku,qty,price\n1,2025-03-01,A,1,2\n2,2025-03-02,B,1,2\n")
+    with pytest.raises(pytest.fail.Exception, match="read again"):
+        open_orders(export).summary()  # another version of the file is read

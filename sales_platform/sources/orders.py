@@ -288,11 +288,8 @@ def data_window(
         return None
     cached = None
     if cache_dir is not None:
-        key = json.dumps(
-            [_WINDOW_VERSION, repr(stream.mapping)]
-            + [[str(f.path), f.size, f.mtime_ns] for f in stream.selected]
-        )
-        cached = Path(cache_dir) / f"window-{hashlib.sha256(key.encode()).hexdigest()[:32]}.json"
+        key = stream.fingerprint(_WINDOW_VERSION)
+        cached = Path(cache_dir) / f"window-{key}.json"
         with contextlib.suppress(OSError, ValueError):
             days = json.loads(cached.read_text())
             return (
@@ -310,6 +307,9 @@ def data_window(
             partial.write_text(json.dumps(window and [d.isoformat() for d in window]))
             partial.replace(cached)
     return window
+
+
+_last_summary: tuple[str, LoadResult] | None = None
 
 
 @contextlib.contextmanager
@@ -379,11 +379,24 @@ class OrdersStream:
 
     def summary(self) -> LoadResult:
         """The whole load read, its lines dropped as they come: `result`, for the tables derived
-        from the lines (`derive_products`, `derive_customers`) in bounded memory."""
-        for _ in self.sales():
-            pass
-        assert self.result is not None
-        return self.result
+        from the lines (`derive_products`, `derive_customers`) in bounded memory.
+
+        The last summary is kept for the same load of the same files: `products` and
+        `customers` both derive from it in one run's process."""
+        global _last_summary
+        key = self.fingerprint(self.on_error, self.start, self.end, self.max_rejected)
+        if _last_summary is None or _last_summary[0] != key:
+            for _ in self.sales():
+                pass
+            assert self.result is not None
+            _last_summary = (key, self.result)
+        return _last_summary[1]
+
+    def fingerprint(self, *extra: Any) -> str:
+        """A key of this load's files (path, size, mtime), mapping and `extra`."""
+        files = [[str(f.path), f.size, f.mtime_ns] for f in self.selected]
+        text = json.dumps([repr(self.mapping), files, *map(str, extra)])
+        return hashlib.sha256(text.encode()).hexdigest()[:32]
 
     def window(self) -> tuple[date, date] | None:
         """The first and last order date in the files (sales, returns, and lines with a bad
