@@ -92,3 +92,15 @@ def test_customers_from_a_frame():
     customers = derive_customers(lines).set_index("customer_id")
     assert customers.loc["c", "signup_date"] == pd.Timestamp("2025-01-05")
     assert customers.loc["d", "signup_date"] == pd.Timestamp("2025-03-01")  # a date, no time
+
+
+def test_a_load_s_median_price_is_the_lines_median(tmp_path):
+    export = tmp_path / "export.csv"
+    prices = {"A": [3.0, 1.0, 10.0, 2.0, 2.0, 2.5], "B": [5.0], "C": [4.0, 1.0, 7.0]}
+    rows = [(sku, p) for sku, values in prices.items() for p in values]
+    export.write_text(
+        "order_id,date,sku,qty,price\n"
+        + "".join(f"{i},2025-03-01,{sku},1,{p}\n" for i, (sku, p) in enumerate(rows))
+    )
+    derived = derive_products(load_orders(export)).set_index("product_id")["price"]
+    assert derived.to_dict() == {sku: float(np.median(v)) for sku, v in prices.items()}

@@ -51,7 +51,7 @@ _NUMBER_SAMPLE = 2_000  # values per number column looked at to detect the numbe
 DEFAULT_CHUNK_ROWS = 1_000_000
 #: The load's DuckDB spills beyond this (its default, 80% of the machine, would not): the whole
 #: load lives in DuckDB while Python holds a chunk.
-_DUCKDB_MEMORY_LIMIT = "1GB"
+_DUCKDB_MEMORY_LIMIT = "512MB"
 
 ORDER_COLUMNS = list(COLUMNS[ORDERS])
 RETURNS_COLUMNS = [*ORDER_COLUMNS, "status", "file", "row", "reason"]
@@ -631,11 +631,28 @@ def _product_attributes(counts: list[pd.DataFrame], con: duckdb.DuckDBPyConnecti
     for out in ("name", "category"):
         mode = ranked.loc[ranked["attribute"] == out].drop_duplicates("product_id")
         attributes[out] = mode.set_index("product_id")["value"].reindex(attributes.index)
-    prices = fetch(con, "SELECT product_id, median(unit_price) AS price FROM accepted GROUP BY ALL")
-    attributes["price"] = prices.set_index("product_id")["price"].reindex(attributes.index)
+    attributes["price"] = _median_prices(con).reindex(attributes.index)
     return attributes.reset_index().astype(
         {"product_id": S.STRING, "name": S.STRING, "category": S.STRING, "price": "float64"}
     )
+
+
+def _median_prices(con: duckdb.DuckDBPyConnection) -> pd.Series:
+    """Per product of the ``accepted`` lines, the median unit price (of two middle values, their
+    mean), from counts of each price: DuckDB's `median` holds every value in memory."""
+    counts = fetch(
+        con,
+        "SELECT product_id, unit_price, count(*) AS n FROM accepted GROUP BY ALL "
+        "ORDER BY product_id, unit_price",
+    )
+    by_product = counts.groupby("product_id", sort=False)["n"]
+    below = by_product.cumsum()  # lines priced at or under each row's price
+    lines = by_product.transform("sum")
+    middle = [
+        counts.loc[below > position].groupby("product_id", sort=False)["unit_price"].first()
+        for position in ((lines - 1) // 2, lines // 2)
+    ]
+    return (middle[0] + middle[1]) / 2
 
 
 def _contract(sales: pd.DataFrame) -> pd.DataFrame:
