@@ -200,6 +200,7 @@ def test_lead_time_quantity_covers_demand_at_the_service_level():
     history = rng.negative_binomial(size, size / (size + mean))
     fitted = fp.fit_dispersion(history, mean)
     assert fitted == pytest.approx(phi, rel=0.1)
+    assert fp.fit_dispersion(rng.poisson(mean), mean) < 0.01  # Poisson: (almost) no excess
     future = rng.negative_binomial(size, size / (size + mean))
     for level in (0.8, 0.95):
         quantity = fp.demand_quantile(mean, fitted, level)
