@@ -8,7 +8,8 @@ not only the randomness of demand, so the quantiles cover both. Maximum likeliho
 window by its own variance; the method of moments it replaced (``sum((A - F)^2 - F) / sum(F^2)``)
 was ruled by the best sellers and under-covered the middle of the catalog. With the lead-time
 windows of every week of the folds (:mod:`.backtest`), 95% lead-time coverage on the four
-development sets went from 94.1 / 90.2 / 95.9 / 96.1% to 95.7 / 92.8 / 96.2 / 95.4% (README).
+development sets (synthetic seeds 42, 1, 7 at 300 products, Superstore) went from
+94.1 / 90.2 / 95.9 / 96.1% to 95.7 / 92.8 / 96.2 / 95.4% (README).
 
 The lead-time quantity is a quantile of the lead-time sum's distribution, fitted on lead-time
 sums: not a sum of daily quantiles, which would overstate it (quantiles do not add up).
