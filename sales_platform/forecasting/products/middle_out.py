@@ -107,7 +107,7 @@ def category_targets(
         forecast, units[[row[c] for c in series]], panel.dates, series, promotions, country
     )
     share = established_share(panel, horizon)
-    return {cat: forecast[:, j] * share[cat] for j, cat in enumerate(model.series)}
+    return {cat: forecast[:, j] * share[cat] for j, cat in enumerate(series)}
 
 
 def _with_last_year(
