@@ -9,8 +9,9 @@ fold when it was established at the origin (neither new nor discontinued).
 publishes the default), so its scores include the choice, then scaled to each category's
 middle-out target (:mod:`.middle_out`, fitted on every product sold before the origin). The
 :class:`Calibration` returned for publishing uses every fold. Coverage of the service-level
-quantity is out-of-sample the same way: fold ``k``'s lead-time quantity uses the dispersion
-fitted on folds ``1 .. k-1`` (of the reconciled forecasts).
+quantity is out-of-sample the same way: fold ``k``'s lead-time quantity (its first
+``lead_time`` days) uses the dispersion fitted on folds ``1 .. k-1`` (of the reconciled
+forecasts, over each of their consecutive lead-time windows).
 
 Rows of the result (the ``product_backtest`` table): one per product and method (``mae``,
 ``rmse``, ``bias`` in units; ``scaled_mae`` and ``rmsse`` scaled by the in-sample one-step naive
@@ -120,20 +121,29 @@ def _best_per_class(folds: list[Fold]) -> dict[str, str]:
     return {cls: str(g.droplevel(0).idxmin()) for cls, g in scores.groupby(level=0)}
 
 
-def _dispersions(folds: list[Fold], lead_time: int) -> tuple[dict, dict]:
-    daily, lead = {}, {}
-    if not folds:
-        return daily, lead
+def _window_sums(x: np.ndarray, window: int) -> np.ndarray:
+    """``x [n, horizon]`` summed over consecutive windows of ``window`` days (at least one)."""
+    n = max(x.shape[1] // window, 1)
+    return np.stack([x[:, k * window : (k + 1) * window].sum(axis=1) for k in range(n)], axis=1)
+
+
+def _fit_per_class(folds: list[Fold], window: int) -> dict[str, float]:
+    """Each demand class's dispersion of the published forecast's sums over ``window`` days:
+    every window of every fold, not only the first (a lead time's first week of each fold
+    alone saw as few demand shocks as there were folds)."""
     classes = np.concatenate([f.classes for f in folds])
-    pub = [f.forecasts[PUBLISHED] for f in folds]
-    act = [f.actual for f in folds]
-    for cls in np.unique(classes):
-        pick = [f.classes == cls for f in folds]
-        a = np.concatenate([x[m] for x, m in zip(act, pick, strict=True)])
-        p = np.concatenate([x[m] for x, m in zip(pub, pick, strict=True)])
-        daily[str(cls)] = fit_dispersion(a, p)
-        lead[str(cls)] = fit_dispersion(a[:, :lead_time].sum(1), p[:, :lead_time].sum(1))
-    return daily, lead
+    actual = np.concatenate([_window_sums(f.actual, window) for f in folds])
+    forecast = np.concatenate([_window_sums(f.forecasts[PUBLISHED], window) for f in folds])
+    return {
+        str(cls): fit_dispersion(actual[classes == cls], forecast[classes == cls])
+        for cls in np.unique(classes)
+    }
+
+
+def _dispersions(folds: list[Fold], lead_time: int) -> tuple[dict, dict]:
+    if not folds:
+        return {}, {}
+    return _fit_per_class(folds, 1), _fit_per_class(folds, lead_time)
 
 
 def _publish(folds: list[Fold], lead_time: int, service_level: float) -> float:
@@ -146,7 +156,7 @@ def _publish(folds: list[Fold], lead_time: int, service_level: float) -> float:
         chosen, _ = choose(fold.forecasts, fold.classes, calibration)
         fold.forecasts[PUBLISHED] = reconcile(chosen, fold.category, fold.category_targets)
         if earlier:
-            _, calibration.dispersion_lead = _dispersions(earlier, lead_time)
+            calibration.dispersion_lead = _fit_per_class(earlier, lead_time)
             mean = fold.forecasts[PUBLISHED][:, :lead_time].sum(axis=1)
             phi = calibration.phi(fold.classes, lead=True)
             quantity = demand_quantile(mean, phi, service_level)
