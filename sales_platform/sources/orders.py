@@ -317,7 +317,7 @@ def _load_connection() -> Iterator[duckdb.DuckDBPyConnection]:
     """An in-memory DuckDB for one load, spilling to a temporary folder beyond its memory limit."""
     with tempfile.TemporaryDirectory(prefix="sales_load_") as spill:
         con = duckdb.connect(
-            ":memory:",
+            os.path.join(spill, "load.duckdb"),
             config={
                 "memory_limit": _DUCKDB_MEMORY_LIMIT,
                 "temp_directory": spill,

@@ -258,15 +258,23 @@ def lines_sql() -> str:
     """The lines in scope without a parse problem, in contract order (``order_ts, order_id,
     line_number``, then file order), each with whether it repeats an earlier ``(order_id,
     line_number)`` of the whole load -- in scope or not, so that a daily load judges duplicates as
-    a full one does: the first in file order wins -- and where that first line is."""
+    a full one does: the first in file order wins -- and where that first line is.
+
+    The repeated keys are grouped first (an aggregate, which DuckDB spills to disk) rather than
+    numbered in a window over every line, which held the whole load in memory."""
+    columns = ", ".join(f"p.{c.strip()}" for c in _LINE_COLUMNS.split(","))
     return f"""
-    SELECT * FROM (
-        SELECT {_LINE_COLUMNS},
-            row_number() OVER w > 1 AS _duplicate,
-            first_value(_file) OVER w AS _first_file,
-            first_value(_row) OVER w AS _first_row
+    WITH repeated AS (
+        SELECT order_id, line_number, min(_seq) AS _first_seq,
+            arg_min(_file, _seq) AS _first_file, arg_min(_row, _seq) AS _first_row
         FROM parsed WHERE NOT has_err
-        WINDOW w AS (PARTITION BY order_id, line_number ORDER BY _seq)
-    ) WHERE in_scope
-    ORDER BY order_ts, order_id, line_number, _seq
+        GROUP BY order_id, line_number HAVING count(*) > 1
+    )
+    SELECT {columns},
+        coalesce(p._seq > r._first_seq, false) AS _duplicate,
+        coalesce(r._first_file, p._file) AS _first_file,
+        coalesce(r._first_row, p._row) AS _first_row
+    FROM parsed p LEFT JOIN repeated r USING (order_id, line_number)
+    WHERE NOT p.has_err AND p.in_scope
+    ORDER BY p.order_ts, p.order_id, p.line_number, p._seq
     """
