@@ -6,14 +6,7 @@ import pytest
 
 from sales_platform.forecasting import products as fp
 from sales_platform.forecasting.products.forecast import choose
-from sales_platform.forecasting.products.middle_out import (
-    EVENT_LAST_YEAR_WEIGHT,
-    GROWTH_DAYS,
-    LAST_YEAR_WEIGHT,
-    YEAR,
-    _with_last_year,
-    established_share,
-)
+from sales_platform.forecasting.products.middle_out import established_share
 
 
 def daily_frame(units: dict[str, list[float]], category: dict[str, str], end="2025-06-30"):
@@ -126,23 +119,6 @@ def test_middle_out_share_and_scaling():
     out = fp.reconcile(units, category, {"A": np.array([8.0, 6.0, 2.0])})
     # Scaled per day to the target, in proportion; a day forecasting nothing stays nothing.
     np.testing.assert_allclose(out, [[2.0, 0.0, 1.5], [6.0, 0.0, 0.5], [5.0, 5.0, 5.0]])
-
-
-def test_category_target_blends_last_year_times_growth_but_not_across_a_promotion():
-    n_days = YEAR + GROWTH_DAYS + 10
-    units = np.ones((1, n_days))
-    units[0, -GROWTH_DAYS:] = 2.0  # doubled since a year ago
-    units[0, n_days - YEAR + 2] = 5.0  # last year's day of the third target day
-    dates = pd.date_range(end="2025-12-22", periods=n_days, freq="D")
-    first = dates[-1] + pd.Timedelta(days=1)  # on promotion, a year before not
-    promotions = pd.DataFrame({"start_date": [first], "end_date": [first]})
-    out = _with_last_year(np.zeros((4, 1)), units, dates, ["A"], promotions, "US")
-    # 24 and 25 December are event days: last year weighs more.
-    w, event = LAST_YEAR_WEIGHT, EVENT_LAST_YEAR_WEIGHT
-    np.testing.assert_allclose(out[:, 0], [0.0, event * 2.0, event * 10.0, w * 2.0])
-    # Less than a year and the growth window of history: the series forest alone.
-    short = _with_last_year(np.zeros((4, 1)), units[:, -YEAR:], dates[-YEAR:], ["A"], None, "US")
-    np.testing.assert_allclose(short, 0.0)
 
 
 def test_choice_per_class_picks_that_class_method():
