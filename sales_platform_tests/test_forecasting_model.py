@@ -18,9 +18,15 @@ from sales_platform.forecasting import (
     fit_forecaster,
     published_forecast,
 )
-from sales_platform.forecasting.features import to_wide
+from sales_platform.forecasting.features import YEAR, to_wide
 from sales_platform.forecasting.intervals import FORECAST_FRAME_COLUMNS, forecast_frame
+from sales_platform.forecasting.last_year import GROWTH_DAYS, with_last_year
 from sales_platform.forecasting.model import predict_panel
+from sales_platform.forecasting.selection import (
+    EVENT_LAST_YEAR_WEIGHT,
+    LAST_YEAR_WEIGHT,
+    candidate_values,
+)
 from sales_platform.tables import TOTAL_SERIES
 from sales_platform_tests.test_forecasting_features import toy_daily_sales
 
@@ -170,3 +176,23 @@ def test_forecast_ignores_what_happens_after_the_origin(daily) -> None:
 def test_too_little_history_raises() -> None:
     with pytest.raises(ValueError, match="not enough history"):
         fit_forecaster(toy_daily_sales(days=40), CONFIG)
+
+
+def test_forest_candidate_blends_last_year_once_a_year_and_its_growth_window_exist() -> None:
+    daily = toy_daily_sales(days=YEAR + GROWTH_DAYS + 5)
+    model = fit_forecaster(daily, CONFIG)
+    panel = to_wide(daily, series=model.series)
+    forest = predict_panel(model, panel, HORIZON)
+    blended = candidate_values(model, panel, HORIZON)[model.method]
+    expected = with_last_year(
+        forest,
+        panel.values,
+        panel.dates,
+        panel.series,
+        None,
+        CONFIG.country,
+        LAST_YEAR_WEIGHT,
+        EVENT_LAST_YEAR_WEIGHT,
+    )
+    np.testing.assert_allclose(blended, expected)
+    assert not np.allclose(blended, forest)
