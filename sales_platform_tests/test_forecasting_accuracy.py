@@ -100,3 +100,33 @@ def test_calibrated_intervals_cover_new_draws_at_their_level() -> None:
     assert far["upper_95"][1] - far["lower_95"][1] > far["upper_95"][0] - far["lower_95"][0]
     unknown = cal.bounds("other", "a", [1], [1000.0])
     assert np.isnan(unknown["lower_80"]).all()
+
+
+def test_quantiles_of_residuals_scaled_out_of_fold_cover_a_short_history() -> None:
+    # 40 series of different noise, 2 folds of 5 days each: every scale rests on 10 residuals.
+    rng = np.random.default_rng(3)
+    n_series, folds, days = 40, 2, 5
+    series = np.repeat([f"s{i}" for i in range(n_series)], folds * days)
+    sigma = np.repeat(rng.uniform(0.05, 0.3, n_series), folds * days)
+    forecast = np.full(series.size, 1000.0)
+    preds = pd.DataFrame(
+        {
+            "model": "m",
+            "series": series,
+            "fold": np.tile(np.repeat(np.arange(folds), days), n_series),
+            "horizon": 1,
+            "forecast": forecast,
+            "actual": forecast * (1 + sigma * rng.standard_normal(series.size)),
+        }
+    )
+    fresh = forecast * (1 + sigma * rng.standard_normal((400, series.size)))
+
+    def coverage_95(cal: IntervalCalibration) -> float:
+        b = {s: cal.bounds("m", s, [1], [1000.0]) for s in np.unique(series)}
+        lo = np.array([b[s]["lower_95"][0] for s in series])
+        hi = np.array([b[s]["upper_95"][0] for s in series])
+        return float(((fresh >= lo) & (fresh <= hi)).mean())
+
+    # Each residual scaled by its own series' scale (no folds): too narrow.
+    assert coverage_95(IntervalCalibration.from_predictions(preds.drop(columns="fold"))) < 0.93
+    assert 0.93 <= coverage_95(IntervalCalibration.from_predictions(preds)) <= 0.98

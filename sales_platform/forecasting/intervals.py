@@ -15,6 +15,13 @@ the bucket over all series (horizon buckets 1-7, 8-14, 15-21, 22+ days). The int
 split-conformal finite-sample correction), so intervals may be asymmetric. Lower bounds are
 clipped at zero (revenue is not negative).
 
+The ``z`` the quantiles are taken of are out-of-fold: each residual is normalized by its series'
+scale from the *other* backtest folds (a ``fold`` column; without one, or with one fold, the
+series' own). A new forecast's scale never contains its own error; one that does shrinks the
+large residuals, most where a series' scale rests on a fold or two, and the intervals came out
+too narrow. Over the eleven development sets (the total, the published forecast), 80% coverage
+ranged 72.7-81.3% in-sample and 75.3-82.7% out-of-fold; 95%: 90.7-97.3% and 91.3-98.0%.
+
 Intervals are built per series around the coherent (reconciled) point forecasts; the bounds are
 not additive across series (quantiles are not), which is as far as coherence goes for intervals.
 
@@ -141,7 +148,8 @@ def _calibrate(g: pd.DataFrame, buckets: tuple[int, ...]) -> dict:
         mask = bucket == b
         profile.append(float(u[mask].mean()) if mask.sum() >= 10 else 1.0)
     profile = [max(p, 1e-6) for p in profile]
-    z = r / (row_scale * np.asarray(profile)[bucket])
+    fold = g["fold"].to_numpy() if "fold" in g.columns else np.zeros(len(g), dtype=np.int64)
+    z = r / (_out_of_fold_scale(abs_r, series, fold, row_scale) * np.asarray(profile)[bucket])
     quantiles = {}
     for name, level in LEVELS.items():
         a = 1.0 - level
@@ -156,6 +164,22 @@ def _calibrate(g: pd.DataFrame, buckets: tuple[int, ...]) -> dict:
         "quantiles": quantiles,
         "n": int(len(z)),
     }
+
+
+def _out_of_fold_scale(
+    abs_r: np.ndarray, series: np.ndarray, fold: np.ndarray, row_scale: np.ndarray
+) -> np.ndarray:
+    """Each row's series scale from the *other* folds' residuals (its own where it has no other).
+
+    A forecast's interval uses a scale fitted on earlier residuals, not on its own; a scale that
+    includes the residual it normalizes shrinks the large ones and the quantiles with them.
+    """
+    frame = pd.DataFrame({"series": series, "fold": fold, "sum": abs_r, "n": 1.0})
+    own = frame.groupby(["series", "fold"])[["sum", "n"]].transform("sum").to_numpy()
+    total = frame.groupby("series")[["sum", "n"]].transform("sum").to_numpy()
+    rest_n = total[:, 1] - own[:, 1]
+    rest = np.divide(total[:, 0] - own[:, 0], rest_n, out=row_scale.copy(), where=rest_n > 0)
+    return np.where(rest_n > 0, np.maximum(rest, 1e-9), row_scale)
 
 
 def forecast_frame(
