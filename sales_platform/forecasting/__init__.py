@@ -22,6 +22,8 @@ How it works
 alone (``weekday_level``: clean 28-day level x 26-week weekday profile), SeasonalNaive(7) and a
 28-day mean. Each series publishes the candidate with the lowest backtest MAE
 (:mod:`.selection`); the published categories are then scaled top-down to the total's forecast.
+The forest's candidate is blended with last year's same weekday times the growth since (a tenth,
+half on a known event day; :mod:`.last_year`): the forest learns a yearly event from one instance.
 
 *Forest target.* Revenue divided by a seasonal base known at the origin: the series' clean level
 (the mean of the last 28 days that were not event days: the shop's promotions from the
@@ -49,7 +51,8 @@ includes the cost of choosing. A short history gets fewer folds; too short for o
 ``NotEnoughHistory`` and the platform publishes SeasonalNaive(7).
 
 *Intervals.* Normalized split-conformal on out-of-sample residuals, per model, series and
-horizon bucket (:mod:`.intervals`). In the backtest, fold k is calibrated on folds before it only;
+horizon bucket, each residual normalized by its series' scale from the other folds
+(:mod:`.intervals`). In the backtest, fold k is calibrated on folds before it only;
 the published forecast uses every fold.
 
 *Gate.* The published choice must beat SeasonalNaive(7)'s backtest MASE on the ``total`` (pooled
