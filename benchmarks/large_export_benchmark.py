@@ -6,7 +6,8 @@ Writes one CSV of `--order-lines` lines over two years in a shop's own column na
 InvoiceDate, StockCode, Quantity, UnitPrice, CustomerID, Category; 2,000 products, about 1.6
 lines an order), then runs `sales_forecast_job` on it through `dagster job execute` with
 ``SALES_SOURCE=file``, no mapping and no SALES_HISTORY_* (the window comes from the data), on a
-fresh DuckDB file and DAGSTER_HOME. Peak memory is the job process's (the runs execute in it).
+fresh DuckDB file and DAGSTER_HOME. Peak memory is the job process's own (`measure.run_measured`;
+the run executes in it).
 
 References measured in the same run, after the job: DuckDB reading the same file into a table and
 aggregating it per day (the least a loader of this file could spend), and an empty Dagster job
@@ -17,8 +18,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,6 +26,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
+from measure import run_measured
 
 from sales_platform.partitions import full_history_tags_json
 
@@ -66,12 +66,9 @@ def write_export(path: Path, order_lines: int) -> None:
         )
 
 
-def run_dagster(args: list[str], env: dict[str, str]) -> float:
-    started = time.perf_counter()
-    done = subprocess.run([DAGSTER, *args], cwd=REPO, env=env, capture_output=True, text=True)
-    if done.returncode:
-        raise SystemExit(done.stdout[-4000:] + done.stderr[-4000:])
-    return time.perf_counter() - started
+def run_dagster(args: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall seconds and peak RSS (GiB) of a dagster CLI command."""
+    return run_measured([DAGSTER, *args], env, REPO)
 
 
 def job_env(folder: Path, export: Path) -> dict[str, str]:
@@ -111,8 +108,7 @@ def main() -> None:
         env = job_env(folder / "job", export)
         command = ["job", "execute", "-m", "sales_platform.definitions"]
         command += ["-j", "sales_forecast_job", "--tags", full_history_tags_json(env)]
-        wall = run_dagster(command, env)
-        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024**2
+        wall, peak = run_dagster(command, env)
         with duckdb.connect(env["SALES_DUCKDB_PATH"], read_only=True) as conn:
             stored = conn.execute("SELECT count(*) FROM orders").fetchone()[0]
         print(
@@ -121,7 +117,7 @@ def main() -> None:
         )
         floor = duckdb_floor(folder, export)
         empty_home = {**os.environ, "DAGSTER_HOME": str(folder / "job" / "dagster_home")}
-        empty = run_dagster(
+        empty, _ = run_dagster(
             ["job", "execute", "-f", str(REPO / "benchmarks" / "empty_job.py"), "-j", "empty_job"],
             empty_home,
         )

@@ -5,8 +5,9 @@ Prints, on this machine, measured in one run:
   the lines' numbers, one DuckDB `CREATE TABLE AS` that formats the ids, and the daily aggregate;
   plus an empty Dagster job through the CLI (start-up and run bookkeeping);
 - full pipeline (`dagster job execute -j sales_forecast_job`) on ~10 million order lines (or each
-  of `--order-lines`, e.g. `10000000 100000000`): wall time and peak memory (max RSS of the run
-  process), its ratio to floor + empty job and to the first count's run;
+  of `--order-lines`, e.g. `10000000 100000000`): wall time and peak memory (the run process's
+  own high-water mark, `measure.run_measured`), its ratio to floor + empty job and to the first
+  count's run;
 - the daily run (`daily_sales_job` for one new day, plus everything downstream but the backtest)
   with two years already stored;
 - the daily run with 1 year and with 4 years of history stored, and their ratio.
@@ -21,9 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,6 +32,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
+from measure import run_measured
 
 from sales_platform import synthetic
 from sales_platform.partitions import full_history_tags_json
@@ -46,17 +46,8 @@ EMPTY_JOB = REPO / "benchmarks" / "empty_job.py"
 
 
 def run_dagster(args: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Runs a dagster CLI command; returns (wall seconds, peak RSS in GiB of any child so far)."""
-    started = time.perf_counter()
-    completed = subprocess.run(
-        [DAGSTER, *args], cwd=REPO, env=env, capture_output=True, text=True, check=False
-    )
-    wall = time.perf_counter() - started
-    if completed.returncode != 0:
-        sys.stderr.write(completed.stdout[-4000:] + completed.stderr[-4000:])
-        raise SystemExit(f"dagster {' '.join(args)} failed")
-    peak_gib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024**2
-    return wall, peak_gib
+    """Runs a dagster CLI command; returns (wall seconds, its peak RSS in GiB)."""
+    return run_measured([DAGSTER, *args], env, REPO)
 
 
 def scenario_env(folder: Path, start: date, end: date, orders_per_day: float) -> dict[str, str]:
@@ -170,8 +161,8 @@ def main() -> None:
         type=int,
         nargs="+",
         default=[10_000_000],
-        help="one full run per count, in this order (peak RSS is the largest so far: put the "
-        "largest last); the floor is measured at the first",
+        help="one full run per count, in this order (each with its own peak RSS); the floor is "
+        "measured at the first",
     )
     parser.add_argument("--skip-scale", action="store_true", help="only the daily-run figures")
     parser.add_argument("--skip-daily", action="store_true", help="only the scale figures")
