@@ -48,9 +48,9 @@ OnError = Literal["fail", "quarantine"]
 DEFAULT_MAX_REJECTED = 0.01
 _NUMBER_SAMPLE = 2_000  # values per number column looked at to detect the number format
 #: Lines per frame a load yields: pandas and pandera hold one chunk at a time, about 2.5 kB a line
-#: (a chunk of a million lines peaked 2.5 GB above the load's DuckDB; 100,000 lines: 20 million
-#: lines load at 1.8 GB peak RSS, no slower).
-DEFAULT_CHUNK_ROWS = 100_000
+#: (a chunk of a million lines peaked 2.5 GB above the load's DuckDB). With 50,000, the whole job
+#: on a 20-million-line CSV peaked at 2.59 GiB (benchmarks/large_export_benchmark.py).
+DEFAULT_CHUNK_ROWS = 50_000
 #: The load's DuckDB spills beyond this (its default, 80% of the machine, would not): the whole
 #: load lives in DuckDB while Python holds a chunk.
 _DUCKDB_MEMORY_LIMIT = "512MB"
