@@ -75,6 +75,7 @@ bench: run browser
 	$(BIN)/python benchmarks/product_benchmark.py --dataset superstore
 	$(BIN)/python benchmarks/product_benchmark.py --scale
 	$(BIN)/python benchmarks/own_data_benchmark.py
+	$(BIN)/python benchmarks/large_export_benchmark.py
 	$(BIN)/python benchmarks/dashboard_render.py
 	$(BIN)/python benchmarks/reader_soak.py
 
