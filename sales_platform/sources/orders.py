@@ -316,7 +316,8 @@ _last_summary: tuple[str, LoadResult] | None = None
 
 @contextlib.contextmanager
 def _load_connection() -> Iterator[duckdb.DuckDBPyConnection]:
-    """An in-memory DuckDB for one load, spilling to a temporary folder beyond its memory limit."""
+    """A DuckDB database of one load's own, in a temporary folder it also spills to beyond its
+    memory limit; both go with the load."""
     with tempfile.TemporaryDirectory(prefix="sales_load_") as spill:
         con = duckdb.connect(
             os.path.join(spill, "load.duckdb"),

@@ -261,7 +261,9 @@ def lines_sql() -> str:
     a full one does: the first in file order wins -- and where that first line is.
 
     The repeated keys are grouped first (an aggregate, which DuckDB spills to disk) rather than
-    numbered in a window over every line, which held the whole load in memory."""
+    numbered in a window over every line: measured on 5 million lines, peak RSS 1.40 against
+    1.43 GB, no real gain (the chunk size set the load's memory); the 20-million-line figures in
+    the README were measured with it."""
     columns = ", ".join(f"p.{c.strip()}" for c in _LINE_COLUMNS.split(","))
     return f"""
     WITH repeated AS (
