@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -43,6 +44,15 @@ LAST_DAY = date(2025, 10, 31)
 
 
 EMPTY_JOB = REPO / "benchmarks" / "empty_job.py"
+INSTANCE_SETTINGS = REPO / "deploy" / "dagster.yaml"
+
+
+def dagster_home(folder: Path) -> str:
+    """A fresh DAGSTER_HOME with the instance settings `make run` uses (deploy/dagster.yaml)."""
+    home = folder / "dagster_home"
+    home.mkdir(parents=True, exist_ok=True)
+    shutil.copy(INSTANCE_SETTINGS, home / "dagster.yaml")
+    return str(home)
 
 
 def run_dagster(args: list[str], env: dict[str, str]) -> tuple[float, float]:
@@ -51,11 +61,9 @@ def run_dagster(args: list[str], env: dict[str, str]) -> tuple[float, float]:
 
 
 def scenario_env(folder: Path, start: date, end: date, orders_per_day: float) -> dict[str, str]:
-    home = folder / "dagster_home"
-    home.mkdir(parents=True, exist_ok=True)
     return {
         **os.environ,
-        "DAGSTER_HOME": str(home),
+        "DAGSTER_HOME": dagster_home(folder),
         "SALES_DUCKDB_PATH": str(folder / "sales.duckdb"),
         "SALES_HISTORY_START": start.isoformat(),
         "SALES_HISTORY_END": end.isoformat(),
@@ -144,8 +152,7 @@ def floor_seconds(folder: Path, order_lines: int, days: int) -> float:
 
 
 def empty_job_seconds(folder: Path) -> float:
-    env = {**os.environ, "DAGSTER_HOME": str(folder / "dagster_home")}
-    Path(env["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "DAGSTER_HOME": dagster_home(folder)}
     return run_dagster(["job", "execute", "-f", str(EMPTY_JOB), "-j", "empty_job"], env)[0]
 
 

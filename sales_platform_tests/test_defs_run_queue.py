@@ -75,10 +75,11 @@ def wait_for(instance: DagsterInstance, condition, timeout: float = 300.0) -> in
 
 
 @pytest.fixture
-def daemon(tmp_path):
+def daemon(tmp_path, monkeypatch):
     home = tmp_path / "home"
     home.mkdir()
     shutil.copy(INSTANCE_SETTINGS, home / "dagster.yaml")
+    monkeypatch.setenv("DAGSTER_HOME", str(home))  # where the instance keeps its event logs
     env = {
         **os.environ,
         "DAGSTER_HOME": str(home),
