@@ -81,6 +81,32 @@ def test_orders_revenue_reads_as_a_formatted_amount(tmp_path):
     assert float(revenue.replace(",", "")) == pytest.approx(generated["amount"].sum(), abs=0.01)
 
 
+def test_a_run_over_several_days_gives_each_day_its_own_lines_and_revenue(tmp_path):
+    result = dg.materialize(
+        [products, customers, orders],
+        tags={
+            "dagster/asset_partition_range_start": "2025-03-14",
+            "dagster/asset_partition_range_end": "2025-03-16",
+        },
+        resources=resources(tmp_path / "sales.duckdb"),
+    )
+    events = {
+        e.partition: e.materialization.metadata
+        for e in result.get_asset_materialization_events()
+        if e.asset_key.path == [tables.ORDERS]
+    }
+    generated = synthetic.generate_orders(dt.date(2025, 3, 14), dt.date(2025, 3, 16), SHOP)
+    per_day = generated.groupby(pd.to_datetime(generated["order_date"]))["amount"]
+    assert sorted(events) == ["2025-03-14", "2025-03-15", "2025-03-16"]
+    for day, amounts in per_day:
+        metadata = events[day.strftime("%Y-%m-%d")]
+        assert metadata["dagster/partition_row_count"].value == len(amounts)
+        assert float(metadata["revenue"].value.replace(",", "")) == pytest.approx(amounts.sum())
+        assert metadata["dagster/row_count"].value == len(generated)  # the table's
+    assert len({m["dagster/partition_row_count"].value for m in events.values()}) > 1
+    assert "preview" in events["2025-03-16"] and "preview" not in events["2025-03-14"]
+
+
 @pytest.fixture(scope="module")
 def model_stage(tmp_path_factory):
     """daily_sales .. backtest of a five-month synthetic shop, materialized on a temporary file."""

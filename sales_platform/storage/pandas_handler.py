@@ -171,27 +171,32 @@ class TransactionalPandasTypeHandler(DbTypeHandler[pd.DataFrame]):
                     partition=_partition_label(context),
                     row_count=total_rows,
                 )
-        action = _action(before, after, partitioned, deleted, written, chunks)
+        partitions = len(context.asset_partition_keys) if partitioned else 0
+        action = _action(before, after, partitions, deleted, written, chunks)
         columns = TableSchema(
             columns=[
                 TableColumn(name=str(name), type=str(dtype))  # type: ignore[arg-type]
                 for name, dtype in dtypes.items()
             ]
         )
-        if partitioned:
+        # Dagster copies this onto every partition's event. A write of many partitions (a
+        # full-history run) leaves out what would be wrong or repeated on each day: the rows of
+        # one partition (the asset may add each day's own) and the unchanging schema.
+        one_event = partitions <= 1
+        if not partitioned:
+            table_meta = TableMetadataSet(row_count=written, storage_kind="duckdb")
+        elif one_event:
             table_meta = TableMetadataSet(
                 partition_row_count=written, row_count=total_rows, storage_kind="duckdb"
             )
         else:
-            table_meta = TableMetadataSet(row_count=written, storage_kind="duckdb")
+            table_meta = TableMetadataSet(row_count=total_rows, storage_kind="duckdb")
         metadata = {
             **table_meta,
             "storage_action": MetadataValue.text(action),
             "storage_version": MetadataValue.text(version),
         }
-        # Dagster copies this onto every partition's event: a write of many partitions (a
-        # full-history run) leaves the unchanging schema out rather than store it once per day.
-        if not partitioned or len(context.asset_partition_keys) == 1:
+        if one_event:
             metadata["dataframe_columns"] = MetadataValue.table_schema(columns)
         if streamed and obj.metadata is not None:
             metadata.update(obj.metadata())
@@ -424,19 +429,21 @@ def _move_staged_rows(connection, table_slice: TableSlice, before: Mapping[str, 
 def _action(
     before: Mapping[str, str] | None,
     after: Mapping[str, str] | None,
-    partitioned: bool,
+    partitions: int,
     deleted: int,
     written: int,
     chunks: int,
 ) -> str:
     """What the write did, for the ``storage_action`` metadata (``before``/``after``: the
-    table's columns before and after the write, ``None`` where it did not exist)."""
+    table's columns before and after the write, ``None`` where it did not exist; ``partitions``:
+    how many the write replaced, 0 for an unpartitioned table)."""
     in_chunks = f" in {chunks} frames" if chunks > 1 else ""
     if after is None:
         return "skipped (empty partition, table not created yet)"
     if before is None:
         return f"created{in_chunks}"
-    if partitioned:
-        return f"replaced partition ({deleted} rows deleted, {written} inserted{in_chunks})"
+    if partitions:
+        replaced = "partition" if partitions == 1 else f"{partitions} partitions"
+        return f"replaced {replaced} ({deleted} rows deleted, {written} inserted{in_chunks})"
     change = describe_diff(*schema_diff(before, after, check_types=True))
     return f"replaced{in_chunks}" + (f" (schema change: {change})" if change else "")
