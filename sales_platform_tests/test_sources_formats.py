@@ -8,6 +8,7 @@ import shutil
 from datetime import date
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from sales_platform.sources import (
@@ -18,6 +19,7 @@ from sales_platform.sources import (
     load_orders,
     open_orders,
 )
+from sales_platform.sources import orders as orders_module
 
 FIXTURES = Path(__file__).parent / "fixtures" / "orders_files"
 FORMATS = FIXTURES / "formats"
@@ -196,3 +198,34 @@ def test_products_and_customers_of_one_run_read_the_load_once(tmp_path, monkeypa
     export.write_text("order_id,date,sku,qty,price\n1,2025-03-01,A,1,2\n2,2025-03-02,B,1,2\n")
     with pytest.raises(pytest.fail.Exception, match="read again"):
         open_orders(export).summary()  # another version of the file is read
+
+
+def test_orders_of_a_summarized_load_stream_its_lines_without_reading_the_files(
+    tmp_path, monkeypatch
+):
+    export = tmp_path / "export.csv"
+    lines = [f"{i},2025-03-{1 + i % 5:02d},{'AB'[i % 2]},{1 + i % 3},{2.5 + i}\n" for i in range(7)]
+    export.write_text("order_id,date,sku,qty,price\n" + "".join(lines))
+    fresh = list(open_orders(export, chunk_rows=3).sales())
+    summarized = open_orders(export, chunk_rows=3)
+    result = summarized.summary()
+    monkeypatch.setattr(OrdersStream, "_parse", lambda self, con: pytest.fail("read again"))
+    again = open_orders(export, chunk_rows=3)
+    streamed = list(again.sales())
+    assert [len(f) for f in streamed] == [len(f) for f in fresh] == [3, 3, 1]
+    for ours, theirs in zip(streamed, fresh, strict=True):
+        pd.testing.assert_frame_equal(ours, theirs)
+    assert again.result is result
+    # Other days are another load: read from the files.
+    with pytest.raises(pytest.fail.Exception, match="read again"):
+        list(open_orders(export, chunk_rows=3, start="2025-03-02").sales())
+
+
+def test_a_new_summary_deletes_the_last_ones_lines(tmp_path):
+    export = tmp_path / "export.csv"
+    export.write_text("order_id,date,sku,qty,price\n1,2025-03-01,A,1,2\n")
+    open_orders(export).summary()
+    first_lines = orders_module._last_summary.lines
+    assert first_lines.exists()
+    open_orders(export, start="2025-03-01").summary()
+    assert not first_lines.exists() and orders_module._last_summary.lines.exists()
