@@ -26,7 +26,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
-from measure import run_measured
+from measure import dagster_home, run_measured
 
 from sales_platform.partitions import full_history_tags_json
 
@@ -72,11 +72,9 @@ def run_dagster(args: list[str], env: dict[str, str]) -> tuple[float, float]:
 
 
 def job_env(folder: Path, export: Path) -> dict[str, str]:
-    home = folder / "dagster_home"
-    home.mkdir(parents=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("SALES_")}
     env.update(
-        DAGSTER_HOME=str(home),
+        DAGSTER_HOME=dagster_home(folder),
         SALES_DUCKDB_PATH=str(folder / "sales.duckdb"),
         SALES_SOURCE="file",
         SALES_SOURCE_PATH=str(export),
@@ -116,7 +114,7 @@ def main() -> None:
             f"({peak * 1.024**3:.2f} GB) peak RSS; {stored:,} order lines stored"
         )
         floor = duckdb_floor(folder, export)
-        empty_home = {**os.environ, "DAGSTER_HOME": str(folder / "job" / "dagster_home")}
+        empty_home = {**os.environ, "DAGSTER_HOME": dagster_home(folder / "job")}
         empty, _ = run_dagster(
             ["job", "execute", "-f", str(REPO / "benchmarks" / "empty_job.py"), "-j", "empty_job"],
             empty_home,

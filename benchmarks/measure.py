@@ -1,4 +1,5 @@
-"""Wall time and peak memory of a command, run as a child process of a benchmark.
+"""Wall time and peak memory of a command, run as a child process of a benchmark, and the
+DAGSTER_HOME the benchmarks run their jobs in.
 
 Peak RSS is the child's own high-water mark (``VmHWM``), read from ``/proc`` every 50 ms while it
 runs. ``getrusage(RUSAGE_CHILDREN)`` would also count the memory this process held when it
@@ -10,12 +11,23 @@ job's (4.59 GiB where the job itself peaked at 2.82 GiB).
 from __future__ import annotations
 
 import contextlib
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
+
+INSTANCE_SETTINGS = Path(__file__).resolve().parents[1] / "deploy" / "dagster.yaml"
+
+
+def dagster_home(folder: Path) -> str:
+    """A DAGSTER_HOME in `folder` with the settings of `make run` (deploy/dagster.yaml)."""
+    home = folder / "dagster_home"
+    home.mkdir(parents=True, exist_ok=True)
+    shutil.copy(INSTANCE_SETTINGS, home / "dagster.yaml")
+    return str(home)
 
 
 def run_measured(command: list[str], env: Mapping[str, str], cwd: Path) -> tuple[float, float]:

@@ -22,6 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "examples"))
 from make_example_orders import write_example  # noqa: E402
+from measure import dagster_home  # noqa: E402
 
 from sales_platform.partitions import full_history_tags_json  # noqa: E402
 
@@ -31,11 +32,9 @@ TARGET_SECONDS = 60.0
 
 
 def run_job(folder: Path, **env: str) -> float:
-    home = folder / "home"
-    home.mkdir()
     environment = {k: v for k, v in os.environ.items() if not k.startswith("SALES_")}
     environment.update(
-        DAGSTER_HOME=str(home), SALES_DUCKDB_PATH=str(folder / "sales.duckdb"), **env
+        DAGSTER_HOME=dagster_home(folder), SALES_DUCKDB_PATH=str(folder / "sales.duckdb"), **env
     )
     command = [DAGSTER, "job", "execute", "-m", "sales_platform.definitions"]
     command += ["-j", "sales_forecast_job", "--tags", full_history_tags_json(environment)]

@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import statistics
 import sys
 import tempfile
@@ -33,7 +32,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
-from measure import run_measured
+from measure import dagster_home, run_measured
 
 from sales_platform import synthetic
 from sales_platform.partitions import full_history_tags_json
@@ -44,15 +43,6 @@ LAST_DAY = date(2025, 10, 31)
 
 
 EMPTY_JOB = REPO / "benchmarks" / "empty_job.py"
-INSTANCE_SETTINGS = REPO / "deploy" / "dagster.yaml"
-
-
-def dagster_home(folder: Path) -> str:
-    """A fresh DAGSTER_HOME with the instance settings `make run` uses (deploy/dagster.yaml)."""
-    home = folder / "dagster_home"
-    home.mkdir(parents=True, exist_ok=True)
-    shutil.copy(INSTANCE_SETTINGS, home / "dagster.yaml")
-    return str(home)
 
 
 def run_dagster(args: list[str], env: dict[str, str]) -> tuple[float, float]:
