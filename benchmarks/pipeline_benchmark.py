@@ -7,7 +7,7 @@ Prints, on this machine, measured in one run:
 - full pipeline (`dagster job execute -j sales_forecast_job`) on ~10 million order lines (or each
   of `--order-lines`, e.g. `10000000 100000000`): wall time and peak memory (the run process's
   own high-water mark, `measure.run_measured`), its ratio to floor + empty job and to the first
-  count's run;
+  count's run, and its slowest steps (from the run's event log);
 - the daily run (`daily_sales_job` for one new day, plus everything downstream but the backtest)
   with two years already stored;
 - the daily run with 1 year and with 4 years of history stored, and their ratio.
@@ -28,6 +28,7 @@ import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
+from unittest import mock
 
 import duckdb
 import numpy as np
@@ -146,6 +147,29 @@ def empty_job_seconds(folder: Path) -> float:
     return run_dagster(["job", "execute", "-f", str(EMPTY_JOB), "-j", "empty_job"], env)[0]
 
 
+def step_seconds(folder: Path) -> dict[str, float]:
+    """The steps of the scenario's run, from its event log: seconds each, slowest first."""
+    import dagster as dg
+
+    home = str(folder / "dagster_home")
+    with mock.patch.dict(os.environ, {"DAGSTER_HOME": home}):  # where its event logs are
+        instance = dg.DagsterInstance.from_config(home)
+    try:
+        run = instance.get_runs(limit=1)[0]
+        started, seconds = {}, {}
+        for record in instance.all_logs(run.run_id):
+            event = record.dagster_event
+            if event is None or event.step_key is None:
+                continue
+            if event.event_type == dg.DagsterEventType.STEP_START:
+                started[event.step_key] = record.timestamp
+            elif event.event_type == dg.DagsterEventType.STEP_SUCCESS:
+                seconds[event.step_key] = record.timestamp - started[event.step_key]
+    finally:
+        instance.dispose()
+    return dict(sorted(seconds.items(), key=lambda item: -item[1]))
+
+
 def stored_order_lines(folder: Path) -> int:
     with duckdb.connect(str(folder / "sales.duckdb"), read_only=True) as conn:
         return conn.execute("SELECT count(*) FROM orders").fetchone()[0]
@@ -189,6 +213,11 @@ def main() -> None:
                     f"full pipeline, {lines:,} order lines: {wall:.1f} s wall, "
                     f"{peak:.2f} GiB peak RSS; {wall / (floor + empty):.1f} x (floor + empty job), "
                     f"{wall / walls[0]:.1f} x the first run"
+                )
+                steps = step_seconds(folder)
+                print(
+                    f"  steps {sum(steps.values()):.1f} s: "
+                    + ", ".join(f"{name} {sec:.1f}" for name, sec in list(steps.items())[:6])
                 )
         if args.skip_daily:
             return
