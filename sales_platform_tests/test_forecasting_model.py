@@ -21,7 +21,7 @@ from sales_platform.forecasting import (
 from sales_platform.forecasting.features import YEAR, to_wide
 from sales_platform.forecasting.intervals import FORECAST_FRAME_COLUMNS, forecast_frame
 from sales_platform.forecasting.last_year import GROWTH_DAYS, with_last_year
-from sales_platform.forecasting.model import predict_panel
+from sales_platform.forecasting.model import forest_predict, predict_panel
 from sales_platform.forecasting.selection import (
     EVENT_LAST_YEAR_WEIGHT,
     LAST_YEAR_WEIGHT,
@@ -95,6 +95,18 @@ def test_same_data_and_seed_give_bit_identical_forecasts(daily) -> None:
     np.testing.assert_array_equal(a["forecast"].to_numpy(), b["forecast"].to_numpy())
     c = forecast(fit_forecaster(daily, CONFIG.with_(random_state=7)), daily)
     assert not np.array_equal(a["forecast"].to_numpy(), c["forecast"].to_numpy())
+
+
+def test_prediction_sums_the_trees_exactly_as_the_forest_does_on_one_thread(model) -> None:
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(9, model.estimator.n_features_in_)).astype(np.float32)
+    n_jobs = model.estimator.n_jobs
+    model.estimator.set_params(n_jobs=1)
+    try:
+        expected = model.estimator.predict(X)
+    finally:
+        model.estimator.set_params(n_jobs=n_jobs)
+    np.testing.assert_array_equal(forest_predict(model.estimator, X), expected)
 
 
 def test_skops_round_trip(model, daily) -> None:
