@@ -24,9 +24,16 @@ def daily_totals(context: dg.AssetExecutionContext) -> None:
         raise RuntimeError("boom")
 
 
+@dg.asset_check(asset=daily_rows)
+def daily_rows_present() -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(passed=True)
+
+
 def run_range(instance: dg.DagsterInstance, tags: dict[str, str] | None = None) -> bool:
+    """A run over January: a batch of planned events with a check's among them, then a batch of
+    31 materializations per asset."""
     return dg.materialize(
-        [daily_rows, daily_totals],
+        [daily_rows, daily_totals, daily_rows_present],
         instance=instance,
         tags={
             "dagster/asset_partition_range_start": "2026-01-01",
@@ -57,6 +64,12 @@ def asset_state(instance: dg.DagsterInstance) -> dict[str, object]:
             ),
             "planned": sorted(r.partition_key for r in planned),
             "latest": latest.dagster_event.partition if latest else None,
+            "checks": sorted(
+                (c.status.value, c.key.name)
+                for c in storage.get_asset_check_execution_history(
+                    dg.AssetCheckKey(key, "daily_rows_present"), limit=100
+                )
+            ),
         }
     return state
 
@@ -106,6 +119,7 @@ def test_a_range_run_stores_the_same_records_as_dagsters_own_storage(instances, 
     days = [f"2026-01-{d:02d}" for d in range(1, 32)]
     assert state["daily_rows"]["materialized"] == days
     assert state["daily_rows"]["planned"] == days
+    assert ("SUCCEEDED", "daily_rows_present") in state["daily_rows"]["checks"]
     # 2 assets x 31 days planned and materialized: 124 asset events, each two files a commit.
     assert default_connects >= 2 * 124
     assert batching_connects * 4 < default_connects

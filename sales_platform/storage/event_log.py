@@ -71,19 +71,46 @@ class BatchingSqliteEventLogStorage(SqliteEventLogStorage):
 
     def store_event_batch(self, events: Sequence[EventLogEntry]) -> None:
         run_ids = {event.run_id for event in events}
-        if len(run_ids) != 1 or not all(_is_asset_event(event) for event in events):
+        if len(run_ids) != 1:
             super().store_event_batch(events)  # one at a time, as Dagster does
             return
+        # A run's planned events mix in its checks' (ASSET_CHECK_EVALUATION_PLANNED): those are
+        # stored one at a time, as Dagster does, after the batch.
+        asset_events = [event for event in events if _is_asset_event(event)]
+        if asset_events:
+            self._store_asset_events(run_ids.pop(), asset_events)
+        for event in events:
+            if not _is_asset_event(event):
+                self.store_event(event)
+
+    def _store_asset_events(self, run_id: str, events: Sequence[EventLogEntry]) -> None:
+        """What ``SqliteEventLogStorage.store_event`` writes for each event: the run's own
+        file, then the index with the events' tags and their assets' latest records. Two files,
+        two transactions (the storage's lock is not reentrant)."""
         statements = [self.prepare_insert_event(event) for event in events]
-        # The same writes as ``SqliteEventLogStorage.store_event``: the run's own file, then the
-        # index with the event's tags and its asset's latest record. Two files, two transactions
-        # (the storage's lock is not reentrant).
-        with self.run_connection(run_ids.pop()) as conn:
+        with self.run_connection(run_id) as conn:
             for statement in statements:
                 conn.execute(statement)
         with self.index_transaction() as conn:
-            for event, statement in zip(events, statements, strict=True):
+            event_ids = []
+            for statement in statements:
                 with db_result(conn, statement) as result:
-                    event_id = result.inserted_primary_key[0]
-                self._store_asset_event_tags(conn, [event], [event_id])
+                    event_ids.append(result.inserted_primary_key[0])
+            self._store_asset_event_tags(conn, events, event_ids)
+            for event, event_id in _last_of_each_kind(events, event_ids):
                 self._store_asset_event(conn, event, event_id)
+
+
+def _last_of_each_kind(
+    events: Sequence[EventLogEntry], event_ids: Sequence[int]
+) -> list[tuple[EventLogEntry, int]]:
+    """Per asset and event type, its last event, in the batch's order. An asset's row keeps, in
+    each column, what the last event writing that column wrote, and an event of one type writes
+    the same columns as any other of that type: updating the row with these events alone leaves
+    it as updating it with every event would (730 days of one asset: one update, not 730)."""
+    last: dict[tuple[str, str], tuple[int, EventLogEntry, int]] = {}
+    for position, (event, event_id) in enumerate(zip(events, event_ids, strict=True)):
+        dagster_event = event.get_dagster_event()
+        key = (dagster_event.asset_key.to_string(), dagster_event.event_type_value)
+        last[key] = (position, event, event_id)
+    return [(event, event_id) for _, event, event_id in sorted(last.values(), key=lambda x: x[0])]
