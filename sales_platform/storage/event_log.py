@@ -8,8 +8,9 @@ most of a 10-million-line run's bookkeeping. Dagster already hands such events o
 (the planned events of a run, the materializations of one output's partitions) when
 ``DAGSTER_EVENT_BATCH_SIZE`` is set, but the SQLite storage stores a batch one event at a time.
 :class:`BatchingSqliteEventLogStorage` writes the same rows, through the same Dagster code, in one
-transaction per database. dagster-postgres batches materializations itself
-(``deploy/dagster.production.yaml``).
+transaction per database. (dagster-postgres, the production profile's storage, has a batch
+write of its own for materializations; that profile does not set ``DAGSTER_EVENT_BATCH_SIZE``,
+so it writes one event at a time.)
 
 Configured in ``deploy/dagster.yaml`` (``event_log_storage``); it stores its files where the
 default storage does (``$DAGSTER_HOME/history/runs``), so an existing instance keeps its history.
