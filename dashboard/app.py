@@ -406,7 +406,8 @@ def choice_table(d: data.DashboardData) -> None:
     st.caption(
         "Backtest MAE per day of each candidate over every backtest fold, the warm-up fold "
         "included: the folds the choice is made on (the metrics below score folds 1 and later "
-        "only). Highlighted: what the series publishes — the candidate with the lowest MAE"
+        "only). Highlighted: what the series publishes — the candidate with the lowest MAE, "
+        "each fold's taken relative to that fold's best candidate"
         + (", except now: the choice failed the quality gate and every series publishes the "
            "best baseline." if fallback else ".")
     )  # fmt: skip

@@ -138,6 +138,18 @@ def test_warm_up_fold_is_not_scored(result) -> None:
     assert row["mae"] == pytest.approx((scored["actual"] - scored["forecast"]).abs().mean())
 
 
+def test_choice_scores_each_fold_relative_to_its_best_candidate() -> None:
+    """A fold hard for every candidate does not outvote two easy folds: the plain MAE would pick
+    weekday_level (34.7 against ets's 37.3), relative to each fold's best ets wins (1.03 / 1.67)."""
+    errors = {"ets": [110.0, 1.0, 1.0], "weekday_level": [100.0, 2.0, 2.0]}
+    rows = [
+        {"series": "total", "fold": fold, "model": model, "actual": 0.0, "forecast": err[fold]}
+        for model, err in errors.items()
+        for fold in range(3)
+    ]
+    assert choose_methods(pd.DataFrame(rows), ["total"]) == {"total": "ets"}
+
+
 def test_oracle_rows_are_the_expected_demand(result, daily) -> None:
     p = result.predictions
     o = p[p["model"] == "oracle"]

@@ -20,8 +20,9 @@ How it works
 *Candidates.* Every series (the total and each category) can publish one of: the global forest
 (``random_forest``), statsforecast's AutoETS with a weekly season (``ets``), the forest's own base
 alone (``weekday_level``: clean 28-day level x 26-week weekday profile), SeasonalNaive(7) and a
-28-day mean. Each series publishes the candidate with the lowest backtest MAE
-(:mod:`.selection`); the published categories are then scaled top-down to the total's forecast.
+28-day mean. Each series publishes the candidate with the lowest backtest MAE, each fold's MAE
+taken relative to that fold's best candidate (:mod:`.selection`); the published categories are
+then scaled top-down to the total's forecast.
 The forest's candidate is blended with last year's same weekday times the growth since (a tenth,
 half on a known event day; :mod:`.last_year`): the forest learns a yearly event from one instance.
 

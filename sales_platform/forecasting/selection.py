@@ -3,15 +3,18 @@
 Every series publishes one of the candidates: the global forest (:data:`METHOD`, blended with
 last year's same weekday, below), AutoETS (:data:`ETS`), the forest's own base
 (:data:`WEEKDAY_LEVEL`) and the baselines. The choice is the
-candidate with the lowest out-of-sample MAE of that series on the backtest; a series without
-backtest rows gets :data:`DEFAULT_METHOD`. The chosen forecasts are then reconciled so the
-categories add up to the total top-down
+candidate with the lowest *relative* out-of-sample MAE of that series on the backtest
+(:func:`candidate_scores`: each fold's MAE over the fold's best candidate's, averaged over the
+folds, so that a fold whose errors are large for every candidate, a holiday season, does not
+outvote the others); a series without backtest rows gets :data:`DEFAULT_METHOD`. The chosen
+forecasts are then reconciled so the categories add up to the total top-down
 (:func:`~sales_platform.forecasting.reconciliation.top_down`): the total keeps the forecast its
 own backtest chose, and a lumpy category cannot pull it.
 
 In the backtest the choice is honest: fold ``k`` publishes what the folds before it chose (the
 warm-up fold 0 publishes the default), so the ``published`` rows score the procedure, not the
-best candidate in hindsight.
+best candidate in hindsight. Over the eleven development sets the relative score made the
+published forecast 0.6498 x SeasonalNaive(7)'s on average, against 0.6501 by plain MAE (README).
 
 *Last year in the forest's candidate.* The forest learns a yearly event (Black Friday's weekend,
 the days around it) from the one earlier instance two years hold, and its recursion carries the
@@ -96,35 +99,56 @@ def candidate_mae(predictions: pd.DataFrame) -> pd.DataFrame:
     return table.reindex(columns=[c for c in CANDIDATES if c in table.columns])
 
 
-def _series_scores(mae: pd.DataFrame, name: str) -> pd.Series:
-    """The candidates' MAE of one series (empty without backtest rows)."""
-    return mae.loc[name].dropna() if name in mae.index else pd.Series(dtype=float)
+def candidate_scores(predictions: pd.DataFrame) -> pd.DataFrame:
+    """Relative out-of-sample MAE per series (rows) and candidate (columns): each fold's MAE over
+    the lowest candidate MAE of that fold and series, averaged over the folds (1 = best on every
+    fold)."""
+    rows = predictions[predictions["model"].isin(CANDIDATES)]
+    if rows.empty:
+        return pd.DataFrame(columns=list(CANDIDATES), dtype=float)
+    err = (rows["actual"] - rows["forecast"]).abs()
+    fold_mae = err.groupby([rows["series"], rows["fold"], rows["model"]]).mean().unstack("model")
+    relative = fold_mae.div(fold_mae.min(axis=1), axis=0)
+    # An exact fold (a series without sales) is as good as the best, not 0/0.
+    relative = relative.mask(fold_mae.eq(0), 1.0)
+    table = relative.groupby(level="series").mean()
+    return table.reindex(columns=[c for c in CANDIDATES if c in table.columns])
+
+
+def _series_scores(table: pd.DataFrame, name: str) -> pd.Series:
+    """The candidates' scores of one series (empty without backtest rows)."""
+    return table.loc[name].dropna() if name in table.index else pd.Series(dtype=float)
 
 
 def _best(scores: pd.Series) -> str:
-    """The candidate with the lowest MAE (ties: the earlier candidate), else the default."""
+    """The candidate with the lowest score (ties: the earlier candidate), else the default."""
     return str(scores.idxmin()) if len(scores) else DEFAULT_METHOD
 
 
 def choose_methods(predictions: pd.DataFrame, series: list[str]) -> dict[str, str]:
-    """The candidate with the lowest backtest MAE per series (ties: the earlier candidate)."""
-    mae = candidate_mae(predictions)
-    return {name: _best(_series_scores(mae, name)) for name in series}
+    """The candidate with the lowest relative backtest MAE per series (ties: the earlier one)."""
+    scores = candidate_scores(predictions)
+    return {name: _best(_series_scores(scores, name)) for name in series}
 
 
 def selection_table(predictions: pd.DataFrame, series: list[str]) -> pd.DataFrame:
     """Per series: the choice, why, and every candidate's backtest MAE (metadata, readers)."""
-    mae = candidate_mae(predictions)
+    scores, mae = candidate_scores(predictions), candidate_mae(predictions)
     rows = []
     for name in series:
-        scores = _series_scores(mae, name)
-        method = _best(scores)
-        if len(scores):
-            runner_up = scores.drop(method).min() if len(scores) > 1 else np.nan
-            why = f"lowest backtest MAE ({scores[method]:,.1f}; next best {runner_up:,.1f})"
+        relative = _series_scores(scores, name)
+        method = _best(relative)
+        if len(relative):
+            runner_up = relative.drop(method).min() if len(relative) > 1 else np.nan
+            why = (
+                f"lowest backtest MAE relative to each fold's best ({relative[method]:.3f}; "
+                f"next best {runner_up:.3f})"
+            )
         else:
             why = "no backtest rows for this series: the default"
-        rows.append({"series": name, "method": method, "why": why, **scores.to_dict()})
+        rows.append(
+            {"series": name, "method": method, "why": why, **_series_scores(mae, name).to_dict()}
+        )
     return pd.DataFrame(rows)
 
 
