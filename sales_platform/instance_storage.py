@@ -14,6 +14,8 @@ so it writes one event at a time.)
 
 Configured in ``deploy/dagster.yaml`` (``event_log_storage``); it stores its files where the
 default storage does (``$DAGSTER_HOME/history/runs``), so an existing instance keeps its history.
+Every Dagster process of the instance (webserver, daemon, CLI) imports this module: it imports
+Dagster alone, not the platform's storage package (pandas, DuckDB).
 """
 
 from __future__ import annotations

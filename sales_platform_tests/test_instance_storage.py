@@ -7,7 +7,7 @@ import dagster as dg
 import pytest
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
 
-from sales_platform.storage.event_log import BatchingSqliteEventLogStorage
+from sales_platform.instance_storage import BatchingSqliteEventLogStorage
 
 INSTANCE_SETTINGS = Path(__file__).resolve().parents[1] / "deploy" / "dagster.yaml"
 DAYS = dg.DailyPartitionsDefinition(start_date="2026-01-01", end_date="2026-02-01")
