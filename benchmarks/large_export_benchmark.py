@@ -114,7 +114,10 @@ def main() -> None:
             f"({peak * 1.024**3:.2f} GB) peak RSS; {stored:,} order lines stored"
         )
         floor = duckdb_floor(folder, export)
-        empty_home = {**os.environ, "DAGSTER_HOME": dagster_home(folder / "job")}
+        empty_home = {
+            **os.environ,
+            "DAGSTER_HOME": dagster_home(folder / "empty", instance_settings=False),
+        }
         empty, _ = run_dagster(
             ["job", "execute", "-f", str(REPO / "benchmarks" / "empty_job.py"), "-j", "empty_job"],
             empty_home,

@@ -3,7 +3,7 @@
 Prints, on this machine, measured in one run:
 - the floor, the least any pipeline on this machine could spend on the same lines: NumPy drawing
   the lines' numbers, one DuckDB `CREATE TABLE AS` that formats the ids, and the daily aggregate;
-  plus an empty Dagster job through the CLI (start-up and run bookkeeping);
+  plus an empty Dagster job through the CLI on a default instance (start-up and run bookkeeping);
 - full pipeline (`dagster job execute -j sales_forecast_job`) on ~10 million order lines (or each
   of `--order-lines`, e.g. `10000000 100000000`): wall time and peak memory (the run process's
   own high-water mark, `measure.run_measured`), its ratio to floor + empty job and to the first
@@ -143,7 +143,7 @@ def floor_seconds(folder: Path, order_lines: int, days: int) -> float:
 
 
 def empty_job_seconds(folder: Path) -> float:
-    env = {**os.environ, "DAGSTER_HOME": dagster_home(folder)}
+    env = {**os.environ, "DAGSTER_HOME": dagster_home(folder, instance_settings=False)}
     return run_dagster(["job", "execute", "-f", str(EMPTY_JOB), "-j", "empty_job"], env)[0]
 
 
