@@ -162,10 +162,16 @@ def test_stored_model_check_loads_it_back_and_passes(model_stage):
     assert evaluation.metadata["predicted_values"].value > 0
 
 
+class NaNTree:
+    def predict(self, X, check_input=True):
+        return np.full(len(X), np.nan)
+
+
 class NaNForest:
     """A model whose trees went bad: every prediction NaN."""
 
     n_jobs = 1
+    estimators_ = [NaNTree(), NaNTree()]
 
     def predict(self, X):
         return np.full(len(X), np.nan)
