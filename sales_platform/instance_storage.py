@@ -24,11 +24,13 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import sqlalchemy as db
 from dagster import Field, StringSource
 from dagster._core.events import ASSET_EVENTS
 from dagster._core.events.log import EventLogEntry
+from dagster._core.storage.event_log.schema import SqlEventLogStorageTable
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
-from dagster._core.storage.sqlalchemy_compat import db_result
+from dagster._core.storage.sqlalchemy_compat import db_select
 from dagster._serdes import ConfigurableClassData
 
 BATCH_SIZE = 1000
@@ -90,15 +92,19 @@ class BatchingSqliteEventLogStorage(SqliteEventLogStorage):
         """What ``SqliteEventLogStorage.store_event`` writes for each event: the run's own
         file, then the index with the events' tags and their assets' latest records. Two files,
         two transactions (the storage's lock is not reentrant)."""
-        statements = [self.prepare_insert_event(event) for event in events]
+        rows = [self._event_to_row(event) for event in events]
         with self.run_connection(run_id) as conn:
-            for statement in statements:
-                conn.execute(statement)
+            conn.execute(SqlEventLogStorageTable.insert(), rows)
+        id_column = SqlEventLogStorageTable.c.id
         with self.index_transaction() as conn:
-            event_ids = []
-            for statement in statements:
-                with db_result(conn, statement) as result:
-                    event_ids.append(result.inserted_primary_key[0])
+            # One multi-row insert, then its ids: the rows after the last id before it. No other
+            # writer runs inside a SQLite write transaction, and new ids only grow.
+            before = conn.execute(db_select([db.func.max(id_column)])).scalar() or 0
+            conn.execute(SqlEventLogStorageTable.insert(), rows)
+            inserted = db_select([id_column]).where(id_column > before).order_by(id_column)
+            event_ids = [row[0] for row in conn.execute(inserted)]
+            if len(event_ids) != len(rows):  # rolls the index back; the caller stores one by one
+                raise RuntimeError(f"{len(rows)} events inserted, {len(event_ids)} ids found")
             self._store_asset_event_tags(conn, events, event_ids)
             for event, event_id in _last_of_each_kind(events, event_ids):
                 self._store_asset_event(conn, event, event_id)
