@@ -51,9 +51,14 @@ def asset_state(instance: dg.DagsterInstance) -> dict[str, object]:
     storage = instance.event_log_storage
     state: dict[str, object] = {}
     for key in (daily_rows.key, daily_totals.key):
-        planned = instance.get_event_records(
-            dg.EventRecordsFilter(dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED, key)
-        )
+        planned = [
+            entry.dagster_event.partition
+            for run in instance.get_runs()
+            for entry in instance.all_logs(
+                run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED
+            )
+            if entry.dagster_event.asset_key == key
+        ]
         latest = instance.get_latest_materialization_event(key)
         state[key.to_user_string()] = {
             "materialized": sorted(instance.get_materialized_partitions(key)),
@@ -62,7 +67,7 @@ def asset_state(instance: dg.DagsterInstance) -> dict[str, object]:
                     key
                 )
             ),
-            "planned": sorted(r.partition_key for r in planned),
+            "planned": sorted(planned),
             "latest": latest.dagster_event.partition if latest else None,
             "checks": sorted(
                 (c.status.value, c.key.name)
