@@ -161,8 +161,9 @@ def status_banners(d: data.DashboardData, fresh: data.Freshness) -> None:
         published = ", ".join(data.model_label(m) for m in methods) or "a baseline"
         st.warning(
             f"**Fallback forecast:** every series publishes **{published}**, the best baseline, "
-            f"because {gate.reason()}. The per-series choice of forest, AutoETS and their mean "
-            "is published only when it beats the seasonal-naive baseline on the backtest.",
+            f"because {gate.reason()}. The per-series choice among the forest, AutoETS and the "
+            "level × weekday profile is published only when it beats the seasonal-naive baseline "
+            "on the backtest.",
             icon=":material/emergency:",
         )
 
@@ -283,9 +284,9 @@ def kpi_row(d: data.DashboardData, fresh: data.Freshness, series: str = T.TOTAL_
         help=(
             f"What {label}'s published forecast comes from (`sales_forecast.method`: "
             f"{', '.join(f'`{m}`' for m in methods) or '—'}). Each series publishes the "
-            "candidate (forest, AutoETS, their mean, or a baseline) with the lowest error on its "
-            "backtest; when that choice fails the quality gate, every series falls back to the "
-            "best baseline."
+            "candidate (forest, AutoETS, level × weekday profile, or a baseline) with the lowest "
+            "error on its backtest (each fold's error relative to that fold's best); when that "
+            "choice fails the quality gate, every series falls back to the best baseline."
         ),
     )
     s2.metric(
