@@ -103,7 +103,9 @@ class BatchingSqliteEventLogStorage(SqliteEventLogStorage):
             conn.execute(SqlEventLogStorageTable.insert(), rows)
             inserted = db_select([id_column]).where(id_column > before).order_by(id_column)
             event_ids = [row[0] for row in conn.execute(inserted)]
-            if len(event_ids) != len(rows):  # rolls the index back; the caller stores one by one
+            # Cannot differ inside one write transaction; if it did, the index is rolled back
+            # rather than tag the wrong events (the run's own file already holds the rows).
+            if len(event_ids) != len(rows):
                 raise RuntimeError(f"{len(rows)} events inserted, {len(event_ids)} ids found")
             self._store_asset_event_tags(conn, events, event_ids)
             for event, event_id in _last_of_each_kind(events, event_ids):
