@@ -27,7 +27,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from forecast_benchmark import SUPERSTORE, file_daily_sales, synthetic_sets  # noqa: E402
+from forecast_benchmark import development_sets  # noqa: E402
 
 from sales_platform.forecasting import run_backtest  # noqa: E402
 from sales_platform.tables import TOTAL_SERIES  # noqa: E402
@@ -91,9 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sets", type=int, default=10, help="synthetic sets to run (<= 10)")
     args = parser.parse_args(argv)
-    data = [(name, daily, promos) for name, daily, promos, _oracle in synthetic_sets(args.sets)]
-    if SUPERSTORE.exists():
-        data.append(("superstore", file_daily_sales(SUPERSTORE, None)[0], None))
+    data = list(development_sets(args.sets))
     scores: dict[str, dict[str, float]] = {}
     for name, daily, promos in data:
         print(f"backtest: {name}", file=sys.stderr, flush=True)

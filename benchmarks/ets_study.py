@@ -23,7 +23,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from forecast_benchmark import SUPERSTORE, file_daily_sales, synthetic_sets, wide  # noqa: E402
+from forecast_benchmark import development_sets, wide  # noqa: E402
 
 from sales_platform.forecasting.backtest import fold_origins  # noqa: E402
 from sales_platform.forecasting.statistical import SEASON_LENGTH  # noqa: E402
@@ -54,20 +54,13 @@ def ets_forecast(history: np.ndarray, variant: dict) -> np.ndarray:
     return np.maximum(np.where(np.isfinite(mean["mean"]), mean["mean"], fallback), 0.0)
 
 
-def development_sets(count: int):
-    for name, daily, _, _ in synthetic_sets(count):
-        yield name, daily
-    if SUPERSTORE.exists():
-        yield "superstore", file_daily_sales(SUPERSTORE, None)[0]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sets", type=int, default=10, help="synthetic sets (of 10)")
     args = parser.parse_args()
     relative = {name: [] for name in VARIANTS}
     seconds = dict.fromkeys(VARIANTS, 0.0)
-    for set_name, daily in development_sets(args.sets):
+    for set_name, daily, _promotions in development_sets(args.sets):
         values = wide(daily).to_numpy()
         scaled_mae = {}
         for name, variant in VARIANTS.items():

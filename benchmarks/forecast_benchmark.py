@@ -467,6 +467,15 @@ def synthetic_sets(count: int):
         yield name, daily, synthetic_promotions(start, end, shop), oracle
 
 
+def development_sets(count: int):
+    """The sets defaults are chosen on: (name, daily sales, promotions) of the first ``count``
+    synthetic sets, then the Superstore export where it is present (it has no promotions)."""
+    for name, daily, promotions, _oracle in synthetic_sets(count):
+        yield name, daily, promotions
+    if SUPERSTORE.exists():
+        yield "superstore", file_daily_sales(SUPERSTORE, None)[0], None
+
+
 def run_synthetic(args) -> int:
     rows = [evaluate(*data_set, args) for data_set in synthetic_sets(args.sets)]
     print_synthetic_summary(rows)
