@@ -66,9 +66,9 @@ def sales_model(
             owners=OWNERS,
             description=(
                 "Rolling-origin backtest, refit per fold: MAE, RMSE, sMAPE, MASE, bias, interval "
-                "coverage and width per series of every candidate (forest, AutoETS, their mean, "
-                "SeasonalNaive(7), a moving average), of the published per-series choice "
-                "(made on earlier folds only) and (synthetic data) the oracle."
+                "coverage and width per series of every candidate (forest, AutoETS, level x "
+                "weekday profile, SeasonalNaive(7), a moving average), of the published "
+                "per-series choice (made on earlier folds only) and (synthetic data) the oracle."
             ),
         ),
         tables.BACKTEST_PREDICTIONS: dg.AssetOut(
