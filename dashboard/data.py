@@ -50,6 +50,7 @@ MODEL_LABELS = {
     "random_forest": "forest",
     "ets": "AutoETS",
     "weekday_level": "level x weekday profile",
+    "yearly_level": "level x weekday x yearly index",
     BASELINE: "seasonal naive",
     "moving_average_28": "28-day mean",
     "oracle": "oracle (expected demand)",
@@ -61,6 +62,7 @@ CANDIDATES = (
     "random_forest",
     "ets",
     "weekday_level",
+    "yearly_level",
     BASELINE,
     "moving_average_28",
 )

@@ -19,8 +19,9 @@ How it works
 ------------
 *Candidates.* Every series (the total and each category) can publish one of: the global forest
 (``random_forest``), statsforecast's AutoETS with a weekly season (``ets``), the forest's own base
-alone (``weekday_level``: clean 28-day level x 26-week weekday profile), SeasonalNaive(7) and a
-28-day mean. Each series publishes the candidate with the lowest backtest MAE, each fold's MAE
+alone (``weekday_level``: clean 28-day level x 26-week weekday profile), the same times a yearly
+index from up to three earlier years (``yearly_level``, :mod:`.yearly_index`), SeasonalNaive(7)
+and a 28-day mean. Each series publishes the candidate with the lowest backtest MAE, each fold's MAE
 taken relative to that fold's best candidate (:mod:`.selection`); the published categories are
 then scaled top-down to the total's forecast.
 The forest's candidate is blended with last year's same weekday times the growth since (a tenth,
@@ -99,6 +100,7 @@ from sales_platform.forecasting.selection import (
     DEFAULT_METHOD,
     PUBLISHED,
     WEEKDAY_LEVEL,
+    YEARLY_LEVEL,
     choose_methods,
     published_forecast,
     selection_table,
@@ -119,6 +121,7 @@ __all__ = [
     "SEASONAL_NAIVE_7",
     "TRUSTED_TYPES",
     "WEEKDAY_LEVEL",
+    "YEARLY_LEVEL",
     "BacktestResult",
     "FittedForecaster",
     "ForecastConfig",

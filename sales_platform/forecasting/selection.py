@@ -2,11 +2,11 @@
 
 Every series publishes one of the candidates: the global forest (:data:`METHOD`, blended with
 last year's same weekday, below), AutoETS (:data:`ETS`), the forest's own base
-(:data:`WEEKDAY_LEVEL`) and the baselines. The choice is the
-candidate with the lowest *relative* out-of-sample MAE of that series on the backtest
-(:func:`candidate_scores`: each fold's MAE over the fold's best candidate's, averaged over the
-folds, so that a fold whose errors are large for every candidate, a holiday season, does not
-outvote the others); a series without backtest rows gets :data:`DEFAULT_METHOD`. The chosen
+(:data:`WEEKDAY_LEVEL`), the same times a yearly index (:data:`YEARLY_LEVEL`) and the baselines.
+The choice is the candidate with the lowest *relative* out-of-sample MAE of that series on the
+backtest (:func:`candidate_scores`: each fold's MAE over the fold's best candidate's, averaged
+over the folds, so that a fold whose errors are large for every candidate, a holiday season,
+does not outvote the others); a series without backtest rows gets :data:`DEFAULT_METHOD`. The chosen
 forecasts are then reconciled so the categories add up to the total top-down
 (:func:`~sales_platform.forecasting.reconciliation.top_down`): the total keeps the forecast its
 own backtest chose, and a lumpy category cannot pull it.
@@ -46,14 +46,18 @@ from sales_platform.forecasting.model import (
 )
 from sales_platform.forecasting.reconciliation import top_down
 from sales_platform.forecasting.statistical import ETS, ets_values
+from sales_platform.forecasting.yearly_index import yearly_index
 from sales_platform.tables import TOTAL_SERIES
 
 WEEKDAY_LEVEL = "weekday_level"
 """The forest's base alone: clean 28-day level x 26-week weekday profile (a seasonal baseline that
 noisy series, where the trees learn mostly noise, publish)."""
+YEARLY_LEVEL = "yearly_level"
+"""The same times a yearly index from the earlier years (:mod:`.yearly_index`): for a shop whose
+months differ, which a 28-day level carries a month late."""
 PUBLISHED = "published"
 """``model`` of the backtest rows of what the platform publishes (the per-series choice)."""
-CANDIDATES = (METHOD, ETS, WEEKDAY_LEVEL, *BASELINES)
+CANDIDATES = (METHOD, ETS, WEEKDAY_LEVEL, YEARLY_LEVEL, *BASELINES)
 """The mean of the forest and AutoETS was a candidate too, and was dropped: over the eleven
 development sets it made the published forecast worse on average (see the README)."""
 DEFAULT_METHOD = METHOD
@@ -83,7 +87,8 @@ def candidate_values(
     )
     ets = ets_values(history.values, horizon)
     level = weekday_level_values(model.forecast_config, history, horizon, promotions)
-    out = {METHOD: forest, ETS: ets, WEEKDAY_LEVEL: level}
+    yearly = level * yearly_index(history.values, horizon, model.forecast_config.level_window)
+    out = {METHOD: forest, ETS: ets, WEEKDAY_LEVEL: level, YEARLY_LEVEL: yearly}
     for name in BASELINES:
         out[name] = baseline_values(history.values, name, horizon)
     return out
