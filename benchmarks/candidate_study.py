@@ -11,8 +11,10 @@ AutoETS (``forest+ets``) is rebuilt from the two candidates' rows. Then the plat
 with other choice rules: how many warm-up folds the choice may use (1, the platform's, to
 ``1 + EXTRA_WARMUP``: the study's backtest has that many folds more than the benchmark's five,
 which stay the scored ones) and whether each fold's MAE counts as it is or relative to the fold's
-best candidate (the platform's ``candidate_scores``). Printed: MAE relative to SeasonalNaive(7)
-on the scored folds, per set and the mean over sets.
+best candidate (the platform's ``candidate_scores``). Last, the ``yearly_level`` candidate with
+other settings of its yearly index (the days around each day, how much of the earlier years'
+change to apply), rebuilt from the level x weekday profile's rows and each fold's history.
+Printed: MAE relative to SeasonalNaive(7) on the scored folds, per set and the mean over sets.
 """
 
 from __future__ import annotations
@@ -29,25 +31,34 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from forecast_benchmark import development_sets  # noqa: E402
 
-from sales_platform.forecasting import run_backtest  # noqa: E402
+from sales_platform.forecasting import ForecastConfig, run_backtest  # noqa: E402
+from sales_platform.forecasting.features import to_wide  # noqa: E402
+from sales_platform.forecasting.yearly_index import STRENGTH, WINDOW, yearly_index  # noqa: E402
 from sales_platform.tables import TOTAL_SERIES  # noqa: E402
 
 BASELINES = ["seasonal_naive_7", "moving_average_28"]
 SCORED_FOLDS = 5
 EXTRA_WARMUP = 3
 """Folds of the study's backtest before the platform's warm-up fold (renumbered -3 .. -1)."""
-PLATFORM = "platform: forest, ets, weekday_level, baselines"
+PLATFORM = "platform: forest, ets, weekday_level, yearly_level, baselines"
 CANDIDATE_SETS = {
-    PLATFORM: [
+    PLATFORM: ["random_forest", "ets", "weekday_level", "yearly_level", *BASELINES],
+    "without yearly_level": ["random_forest", "ets", "weekday_level", *BASELINES],
+    "yearly_level instead of weekday_level": ["random_forest", "ets", "yearly_level", *BASELINES],
+    "with forest+ets": [
         "random_forest",
         "ets",
         "weekday_level",
+        "yearly_level",
+        "forest+ets",
         *BASELINES,
     ],
-    "with forest+ets": ["random_forest", "ets", "weekday_level", "forest+ets", *BASELINES],
     "forest, ets, forest+ets, baselines": ["random_forest", "ets", "forest+ets", *BASELINES],
     "forest, ets, baselines": ["random_forest", "ets", *BASELINES],
 }
+YEARLY_SETTINGS = [(w, a) for w in (15, 31, 61) for a in (0.5, 0.75, 1.0)]
+"""(days around each day, strength) of the yearly index replayed; the platform's is
+(WINDOW, STRENGTH)."""
 
 
 def total_forecasts(predictions: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
@@ -81,6 +92,27 @@ def replay_choice(
     return published
 
 
+def yearly_level_variant(
+    predictions: pd.DataFrame, daily: pd.DataFrame, wide: pd.DataFrame, window: int, strength: float
+) -> pd.Series:
+    """The total's ``yearly_level`` forecasts with another yearly index: its level x weekday
+    profile times the index from each fold's history (the days up to its origin)."""
+    panel = to_wide(daily)
+    total = panel.series.index(TOTAL_SERIES)
+    horizon = int(wide.index.get_level_values("horizon").max())
+    level_window = ForecastConfig().level_window
+    origins = predictions.groupby("fold")["origin"].first()
+    factors = []
+    for origin in origins:
+        n_days = int(panel.dates.get_loc(pd.Timestamp(origin))) + 1
+        index = yearly_index(
+            panel.values[:n_days], horizon, level_window, window=window, strength=strength
+        )
+        factors.append(pd.Series(index[:, total], index=range(1, horizon + 1)))
+    factor = pd.concat(factors, keys=origins.index - EXTRA_WARMUP, names=["fold", "horizon"])
+    return wide["weekday_level"] * factor.reindex(wide.index)
+
+
 def relative_mae(wide: pd.DataFrame, actual: pd.Series, forecast: pd.Series) -> float:
     scored = wide.index.get_level_values("fold") > 0
     naive = (actual[scored] - wide.loc[scored, "seasonal_naive_7"]).abs().mean()
@@ -101,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
             label: relative_mae(wide, actual, replay_choice(wide, actual, candidates))
             for label, candidates in CANDIDATE_SETS.items()
         }
-        for single in ("random_forest", "ets", "weekday_level", "forest+ets"):
+        for single in ("random_forest", "ets", "weekday_level", "yearly_level", "forest+ets"):
             scores[name][f"{single} alone"] = relative_mae(wide, actual, wide[single])
         platform = CANDIDATE_SETS[PLATFORM]
         for warmup in range(1, EXTRA_WARMUP + 2):
@@ -109,6 +141,16 @@ def main(argv: list[str] | None = None) -> int:
                 label = f"{warmup} warm-up fold(s), {'relative' if relative else 'plain'} MAE"
                 published = replay_choice(wide, actual, platform, warmup, relative)
                 scores[name][label] = relative_mae(wide, actual, published)
+        for window, strength in YEARLY_SETTINGS:
+            variant = wide.assign(
+                yearly_level=yearly_level_variant(result.predictions, daily, wide, window, strength)
+            )
+            published = replay_choice(variant, actual, platform)
+            platform_setting = (window, strength) == (WINDOW, STRENGTH)
+            label = f"yearly index {window} days, strength {strength}"
+            scores[name][label + (" (platform)" if platform_setting else "")] = relative_mae(
+                variant, actual, published
+            )
     table = pd.DataFrame(scores)
     table["mean"] = table.mean(axis=1)
     pd.set_option("display.width", 250)

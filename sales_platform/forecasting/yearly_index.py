@@ -24,12 +24,20 @@ MAX_YEARS = 3
 """Earlier years consulted (the most recent first)."""
 
 
-def yearly_index(values: np.ndarray, horizon: int, level_window: int) -> np.ndarray:
+def yearly_index(
+    values: np.ndarray,
+    horizon: int,
+    level_window: int,
+    *,
+    window: int = WINDOW,
+    strength: float = STRENGTH,
+) -> np.ndarray:
     """``[horizon, S]`` factors for the ``horizon`` days after ``values [n_days, S]``: 1 where
-    no earlier year covers the level window and the month around the day, or a series had no
-    sales in that year's level window."""
+    no earlier year covers the level window and the ``window`` days around the day, or a series
+    had no sales in that year's level window. ``window`` and ``strength`` default to the module's
+    settings (the candidate study replays others)."""
     n_days, n_series = values.shape
-    half = WINDOW // 2
+    half = window // 2
     logs = []
     for year in range(1, MAX_YEARS + 1):
         end = n_days - YEAR * year  # that year's origin: its level window ends here
@@ -37,7 +45,7 @@ def yearly_index(values: np.ndarray, horizon: int, level_window: int) -> np.ndar
             break
         level = values[end - level_window : end].mean(axis=0)
         around = values[end - half : end + horizon + half]
-        month = np.lib.stride_tricks.sliding_window_view(around, WINDOW, axis=0).mean(axis=-1)
+        month = np.lib.stride_tricks.sliding_window_view(around, window, axis=0).mean(axis=-1)
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = np.clip(month[:horizon] / level, 1 / RATIO_CAP, RATIO_CAP)
         logs.append(np.where(level > 0, np.log(ratio), np.nan))
@@ -47,4 +55,4 @@ def yearly_index(values: np.ndarray, horizon: int, level_window: int) -> np.ndar
     seen = np.isfinite(stacked).any(axis=0)
     with np.errstate(all="ignore"):
         median = np.nanmedian(np.where(seen, stacked, 0.0), axis=0)
-    return np.exp(STRENGTH * median)
+    return np.exp(strength * median)
