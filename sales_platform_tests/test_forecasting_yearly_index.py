@@ -2,8 +2,15 @@
 
 import numpy as np
 
-from sales_platform.forecasting.features import YEAR
+from sales_platform.forecasting.features import YEAR, to_wide
+from sales_platform.forecasting.model import fit_forecaster
+from sales_platform.forecasting.selection import (
+    WEEKDAY_LEVEL,
+    YEARLY_LEVEL,
+    candidate_values,
+)
 from sales_platform.forecasting.yearly_index import STRENGTH, WINDOW, yearly_index
+from sales_platform_tests.test_forecasting_features import SMALL, toy_daily_sales
 
 LEVEL_WINDOW = 28
 
@@ -45,3 +52,13 @@ def test_no_year_of_history_or_no_sales_that_year_leave_the_forecast_as_it_is():
     index = yearly_index(values, 30, LEVEL_WINDOW)
     assert np.isfinite(index).all()
     np.testing.assert_array_equal(index[:, 1], 1.0)  # a series without sales a year ago
+
+
+def test_the_candidate_is_the_level_x_weekday_profile_times_the_index():
+    daily = toy_daily_sales(days=YEAR + 120)
+    model = fit_forecaster(daily, SMALL)
+    history = to_wide(daily, series=model.series)
+    candidates = candidate_values(model, history, 30)
+    index = yearly_index(history.values, 30, SMALL.level_window)
+    assert not np.allclose(index, 1.0)  # a year of history with a trend: the index says so
+    np.testing.assert_allclose(candidates[YEARLY_LEVEL], candidates[WEEKDAY_LEVEL] * index)
