@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from forecast_benchmark import development_sets  # noqa: E402
 
 from sales_platform.forecasting import ForecastConfig, run_backtest  # noqa: E402
-from sales_platform.forecasting.features import to_wide  # noqa: E402
+from sales_platform.forecasting.features import Panel, to_wide  # noqa: E402
 from sales_platform.forecasting.yearly_index import STRENGTH, WINDOW, yearly_index  # noqa: E402
 from sales_platform.tables import TOTAL_SERIES  # noqa: E402
 
@@ -93,11 +93,10 @@ def replay_choice(
 
 
 def yearly_level_variant(
-    predictions: pd.DataFrame, daily: pd.DataFrame, wide: pd.DataFrame, window: int, strength: float
+    predictions: pd.DataFrame, panel: Panel, wide: pd.DataFrame, window: int, strength: float
 ) -> pd.Series:
     """The total's ``yearly_level`` forecasts with another yearly index: its level x weekday
-    profile times the index from each fold's history (the days up to its origin)."""
-    panel = to_wide(daily)
+    profile times the index from each fold's history (the days of ``panel`` up to its origin)."""
     total = panel.series.index(TOTAL_SERIES)
     horizon = int(wide.index.get_level_values("horizon").max())
     level_window = ForecastConfig().level_window
@@ -141,9 +140,10 @@ def main(argv: list[str] | None = None) -> int:
                 label = f"{warmup} warm-up fold(s), {'relative' if relative else 'plain'} MAE"
                 published = replay_choice(wide, actual, platform, warmup, relative)
                 scores[name][label] = relative_mae(wide, actual, published)
+        panel = to_wide(daily)
         for window, strength in YEARLY_SETTINGS:
             variant = wide.assign(
-                yearly_level=yearly_level_variant(result.predictions, daily, wide, window, strength)
+                yearly_level=yearly_level_variant(result.predictions, panel, wide, window, strength)
             )
             published = replay_choice(variant, actual, platform)
             platform_setting = (window, strength) == (WINDOW, STRENGTH)
