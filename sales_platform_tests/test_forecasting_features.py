@@ -11,9 +11,11 @@ from hypothesis import strategies as st
 from sales_platform.calendar import CALENDAR_FEATURES
 from sales_platform.forecasting import ForecastConfig, build_features
 from sales_platform.forecasting.features import (
+    DATE_POSITION_COLUMNS,
     calendar_matrix,
     design_matrix,
     event_days,
+    feature_names,
     state_arrays,
     to_wide,
 )
@@ -131,6 +133,26 @@ def test_design_rows_use_nothing_after_their_origin(origin: int, seed: int) -> N
     xb, lb = design_matrix(other, names, cal, origins, steps, config, promo)
     np.testing.assert_array_equal(xa, xb)
     np.testing.assert_array_equal(la, lb)
+
+
+def test_the_forest_does_not_see_where_a_day_falls_in_its_month_or_year() -> None:
+    """Two ordinary Tuesdays months apart get the same calendar features: the forest cannot split
+    on a date's position (and learn last year's noise of that day); the weekday stays."""
+    daily = toy_daily_sales(days=130, seed=2)
+    panel = to_wide(daily)
+    config = ForecastConfig(profile_weeks=4)
+    names, cal = calendar_matrix(pd.date_range(panel.dates[0], periods=160, freq="D"), "US")
+    columns = feature_names(config, names)
+    assert not set(DATE_POSITION_COLUMNS) & set(columns)
+    assert "day_of_week" in columns and set(DATE_POSITION_COLUMNS) <= set(names)
+    promo = np.zeros((len(cal), panel.values.shape[1]))
+    # Ordinary Tuesdays as the target days of one-step rows (origin the day before).
+    targets = panel.dates.get_indexer(pd.to_datetime(["2024-02-06", "2024-04-16"]))
+    x, _ = design_matrix(panel.values, names, cal, targets - 1, np.ones(2, int), config, promo)
+    assert x.shape[1] == len(columns)
+    calendar = [columns.index(c) for c in columns if c in names]
+    n_series = panel.values.shape[1]
+    np.testing.assert_array_equal(x[0, calendar], x[n_series, calendar])
 
 
 def test_clean_level_skips_event_days() -> None:

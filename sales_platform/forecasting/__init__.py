@@ -37,9 +37,10 @@ level). Growth is carried by the level, so the trees never extrapolate a trend.
 
 *Features.* Lags 1/7/14/28 and rolling mean/std over 7 and 28 days (all divided by the level),
 the weekday profile, 28-day and year-on-year level growth, last year's value and seasonal change,
-the calendar of the target day (weekday, day/week of month, month, day of year, public holidays,
-Black Friday / Cyber Monday, days to Christmas, where they apply), whether a promotion of the
-series runs, and a series id: one global forest for the total and every category. Nothing of the
+the calendar of the target day (weekday, public holidays, Black Friday / Cyber Monday, days to
+Christmas, where they apply; not the day's position in its month or year, whose splits learn last
+year's noise: ``features.DATE_POSITION_COLUMNS``), whether a promotion of the series runs, and a
+series id: one global forest for the total and every category. Nothing of the
 synthetic generator reaches it except through the ``promotions`` table a real shop also has.
 
 *Multi-step.* Recursive: the one-step forest is iterated over the horizon; each step's lags,

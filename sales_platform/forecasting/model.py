@@ -43,7 +43,7 @@ from sales_platform.forecasting.features import (
     to_wide,
 )
 
-MODEL_VERSION = "rf-global-2.2"
+MODEL_VERSION = "rf-global-2.3"
 """Version of the forecasting code: bump when features or the model change meaning."""
 METHOD = "random_forest"
 """``method`` of the model's forecasts and ``model`` of its backtest rows."""
