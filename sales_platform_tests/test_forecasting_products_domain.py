@@ -211,3 +211,18 @@ def test_wrmsse_is_zero_for_a_perfect_forecast_and_weights_by_revenue():
     assert perfect["wrmsse"] == 0.0
     worse = fp.wrmsse(actual, actual + 1, history, history * 10, cats)
     assert worse["wrmsse"] > 0 and worse["total"] > worse["product"]
+
+
+def test_the_product_forest_does_not_see_where_a_day_falls_in_its_month_or_year():
+    """As the sales forest: the weekday and events are features, the day's position is not."""
+    from sales_platform.forecasting.features import DATE_POSITION_COLUMNS
+    from sales_platform.forecasting.products.forest import forest_forecast
+
+    rng = np.random.default_rng(2)
+    names = [f"p{i}" for i in range(4)]
+    frame = daily_frame({p: list(rng.poisson(3.0, 300)) for p in names}, dict.fromkeys(names, "A"))
+    units, forest = forest_forecast(fp.to_panel(frame), 7, config=fp.ForestConfig(n_estimators=5))
+    assert forest.estimator is not None and units.shape == (4, 7)
+    assert forest.estimator.n_features_in_ == len(forest.feature_names)
+    assert "day_of_week" in forest.feature_names
+    assert not set(DATE_POSITION_COLUMNS) & set(forest.feature_names)
