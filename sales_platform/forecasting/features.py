@@ -232,11 +232,11 @@ def promotion_matrix(
 
 
 DATE_POSITION_COLUMNS = ("day_of_month", "day_of_year", "week_of_month", "month")
-"""Calendar columns the forest does not see. With the one or two years of history a shop has, a
-tree that splits on where a day falls in its month or year learns that day's noise a year ago;
-the yearly shape reaches the forest smoothed, through last year's level change (``year_shape``).
-Over the eleven development sets, leaving them out made the published forecast 0.6464 -> 0.6351
-x SeasonalNaive(7)'s on average (README)."""
+"""Calendar columns the forests (this one and the product forest) do not see. With the one or two
+years of history a shop has, a tree that splits on where a day falls in its month or year learns
+that day's noise a year ago; the yearly shape reaches the forest smoothed, through last year's
+level change (``year_shape``). Over the eleven development sets, leaving them out made the
+published forecast 0.6464 -> 0.6351 x SeasonalNaive(7)'s on average (README)."""
 
 
 def model_calendar(cal_names: list[str]) -> list[int]:
