@@ -95,30 +95,33 @@ def candidate_values(
     return out
 
 
-def candidate_mae(predictions: pd.DataFrame) -> pd.DataFrame:
-    """Out-of-sample MAE per series (rows) and candidate (columns) of backtest predictions."""
+def _candidate_mae(predictions: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Out-of-sample MAE of the candidates' backtest rows per ``by`` (rows) and candidate
+    (columns, in :data:`CANDIDATES` order)."""
     rows = predictions[predictions["model"].isin(CANDIDATES)]
     if rows.empty:
         return pd.DataFrame(columns=list(CANDIDATES), dtype=float)
     err = (rows["actual"] - rows["forecast"]).abs()
-    table = err.groupby([rows["series"], rows["model"]]).mean().unstack("model")
+    table = err.groupby([rows[c] for c in [*by, "model"]]).mean().unstack("model")
     return table.reindex(columns=[c for c in CANDIDATES if c in table.columns])
+
+
+def candidate_mae(predictions: pd.DataFrame) -> pd.DataFrame:
+    """Out-of-sample MAE per series (rows) and candidate (columns) of backtest predictions."""
+    return _candidate_mae(predictions, ["series"])
 
 
 def candidate_scores(predictions: pd.DataFrame) -> pd.DataFrame:
     """Relative out-of-sample MAE per series (rows) and candidate (columns): each fold's MAE over
     the lowest candidate MAE of that fold and series, averaged over the folds (1 = best on every
     fold)."""
-    rows = predictions[predictions["model"].isin(CANDIDATES)]
-    if rows.empty:
-        return pd.DataFrame(columns=list(CANDIDATES), dtype=float)
-    err = (rows["actual"] - rows["forecast"]).abs()
-    fold_mae = err.groupby([rows["series"], rows["fold"], rows["model"]]).mean().unstack("model")
+    fold_mae = _candidate_mae(predictions, ["series", "fold"])
+    if fold_mae.empty:
+        return fold_mae
     relative = fold_mae.div(fold_mae.min(axis=1), axis=0)
     # An exact fold (a series without sales) is as good as the best, not 0/0.
     relative = relative.mask(fold_mae.eq(0), 1.0)
-    table = relative.groupby(level="series").mean()
-    return table.reindex(columns=[c for c in CANDIDATES if c in table.columns])
+    return relative.groupby(level="series").mean()
 
 
 def _series_scores(table: pd.DataFrame, name: str) -> pd.Series:
