@@ -68,8 +68,8 @@ def sales_model(
                 "Rolling-origin backtest, refit per fold: MAE, RMSE, sMAPE, MASE, bias, interval "
                 "coverage and width per series of every candidate (forest, AutoETS, level x "
                 "weekday profile, the same x a yearly index, SeasonalNaive(7), a moving average), "
-                "of the published "
-                "per-series choice (made on earlier folds only) and (synthetic data) the oracle."
+                "of the published per-series choice (made on earlier folds only) and (synthetic "
+                "data) the oracle."
             ),
         ),
         tables.BACKTEST_PREDICTIONS: dg.AssetOut(
