@@ -368,3 +368,12 @@ def test_formatting():
     assert data.format_age(timedelta(days=3)) == "3 days ago"
     assert data.format_days_ago(1) == "1 day ago"
     assert data.format_days_ago(0) == "today"
+
+
+def test_the_dashboard_names_every_candidate_the_platform_can_publish():
+    """The dashboard keeps its own copy of the ``method`` values (it reads the tables, not the
+    pipeline); a candidate added to the platform must get a name there too."""
+    from sales_platform.forecasting.selection import CANDIDATES
+
+    assert data.CANDIDATES == CANDIDATES
+    assert set(CANDIDATES) <= set(data.MODEL_LABELS)
