@@ -260,7 +260,8 @@ def evaluate(name: str, daily, promotions, oracle, args) -> dict:
         # Only the benchmark's folds: the platform may backtest earlier windows too (to calibrate
         # the intervals and choose the published model of its first fold); they are not scored.
         preds = result.predictions.copy()
-        preds = preds[pd.to_datetime(preds["origin"]).isin(panel.index[origins])]
+        scored = (preds["fold"] > 0) & pd.to_datetime(preds["origin"]).isin(panel.index[origins])
+        preds = preds[scored]
     preds["date"] = pd.to_datetime(preds["date"])
     total = preds[preds["series"] == TOTAL_SERIES]
 
@@ -275,6 +276,13 @@ def evaluate(name: str, daily, promotions, oracle, args) -> dict:
     runs = peers.run_peers(
         panel[peer_series], origins, args.horizon, exog, log=lambda p: log(f"{name}: {p}")
     )
+    folds_scored = args.folds
+    if result is not None and len(total):
+        # A history too short for every fold gets fewer from the platform: all score its days.
+        our_days = set(total["date"])
+        for r in runs:
+            r.predictions = r.predictions[pd.to_datetime(r.predictions["date"]).isin(our_days)]
+        folds_scored = len(our_days) // args.horizon
     by_name = {r.name: r for r in runs}
     naive_rows = by_name[peers.SEASONAL_NAIVE].predictions
     naive_total = naive_rows[naive_rows["series"] == TOTAL_SERIES]
@@ -310,10 +318,11 @@ def evaluate(name: str, daily, promotions, oracle, args) -> dict:
         floor = oracle_with_estimated_level(panel, oracle, origins, args.horizon)
         rows.append(("  oracle shape x level of last 28 days", {"mae": floor}, None, ""))
 
-    first, last = panel.index[origins[0] + 1].date(), panel.index[-1].date()
+    first = panel.index[origins[args.folds - folds_scored] + 1].date()
+    last = panel.index[-1].date()
     print(
         f"\n== {name}: {len(panel)} days {panel.index[0].date()} .. {last}, "
-        f"{len(panel.columns)} series; series '{TOTAL_SERIES}', {args.folds} folds x "
+        f"{len(panel.columns)} series; series '{TOTAL_SERIES}', {folds_scored} folds x "
         f"{args.horizon} days ({first} .. {last}), refit per fold"
     )
     head = ["rel MAE", "MAE", "sMAPE %", "bias %", "cov 80%", "cov 95%", "seconds"]

@@ -22,6 +22,7 @@ import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -319,18 +320,26 @@ def run_peers(
         (AUTO_ARIMA, lambda: AutoARIMA(season_length=7)),
         (MSTL_NAME, lambda: MSTL(season_length=seasons, trend_forecaster=AutoETS(model="ZZN"))),
     ]
-    runs = []
-    for name, factory in stats:
-        log(name)
-        run = statsforecast_peer(name, factory, panel, origins, horizon)
-        if name == MSTL_NAME:
-            run.note = f"seasons {seasons}, trend AutoETS(ZZN)"
-        runs.append(run)
-    for name, peer in ((LIGHTGBM, lightgbm_peer), (RANDOM_FOREST, random_forest_peer)):
+    log(SEASONAL_NAIVE)  # the reference every score is relative to: its failure is the run's
+    runs = [statsforecast_peer(SEASONAL_NAIVE, stats[0][1], panel, origins, horizon)]
+    peers = [(n, partial(statsforecast_peer, n, f)) for n, f in stats[1:]]
+    peers += [(LIGHTGBM, partial(lightgbm_peer, exog=exog))]
+    peers += [(RANDOM_FOREST, partial(random_forest_peer, exog=exog))]
+    for name, peer in peers:
         log(name)
         try:
-            runs.append(peer(panel, origins, horizon, exog))
+            run = peer(panel, origins, horizon)
         except ImportError as exc:
-            empty = pd.DataFrame(columns=["model", "series", "forecast"])
-            runs.append(PeerRun(name, empty, float("nan"), f"not installed ({exc.name}): .[bench]"))
+            run = _not_run(name, f"not installed ({exc.name}): .[bench]")
+        except Exception as exc:  # a peer that cannot fit this data must not hide the others
+            run = _not_run(name, f"failed: {type(exc).__name__}: {exc}"[:120])
+        if name == MSTL_NAME and len(run.predictions):
+            run.note = f"seasons {seasons}, trend AutoETS(ZZN)"
+        runs.append(run)
     return runs
+
+
+def _not_run(name: str, note: str) -> PeerRun:
+    return PeerRun(
+        name, pd.DataFrame(columns=["model", "series", "date", "forecast"]), float("nan"), note
+    )
