@@ -86,6 +86,24 @@ def test_forecast_covers_active_products_and_flags_new_ones():
     assert mean["a1"] > 5 * mean["a2"]
 
 
+def test_a_new_product_whose_class_publishes_a_method_no_established_product_uses():
+    # A short export: the one established product is intermittent and its class publishes TSB;
+    # the new product is smooth, whose class publishes the default forest. Only TSB is computed,
+    # and the new product gets its category share (a KeyError 'forest' before).
+    rng = np.random.default_rng(2)
+    frame = daily_frame(
+        {"old": list(rng.poisson(0.3, 120)), "new": [2.0] * 14}, {"old": "A", "new": "A"}
+    )
+    panel = fp.to_panel(frame)
+    classes = dict(zip(panel.product_id, fp.demand_class(panel.units), strict=True))
+    assert classes["old"] != classes["new"]
+    calibration = fp.Calibration(choice={classes["old"]: "tsb"})
+    out = fp.forecast_products(panel, 14, calibration)
+    methods = out.groupby("product_id")["method"].first()
+    assert methods.to_dict() == {"new": fp.CATEGORY_SHARE, "old": "tsb"}
+    assert np.isfinite(out["units"]).all() and (out["units"] >= 0).all()
+
+
 def test_established_products_add_up_to_their_category_forecast():
     rng = np.random.default_rng(4)
     frame = daily_frame(

@@ -86,12 +86,21 @@ def candidate_forecasts(
     return out
 
 
-def choose(candidates: dict[str, np.ndarray], classes: np.ndarray, calibration: Calibration):
-    """Each product's chosen forecast ``[n_products, horizon]`` and method name."""
+def choose(
+    candidates: dict[str, np.ndarray],
+    classes: np.ndarray,
+    calibration: Calibration,
+    rows: np.ndarray | None = None,
+):
+    """Each product's chosen forecast ``[n_products, horizon]`` and method name; only the
+    products of the bool mask ``rows`` (default: all) are chosen, the others stay 0 with method
+    ``""`` (the new products, whose class's method need not have been computed)."""
     methods = np.array([calibration.method(c) for c in classes], dtype=object)
+    if rows is not None:
+        methods[~rows] = ""
     any_values = next(iter(candidates.values()))
     chosen = np.zeros_like(any_values)
-    for name in np.unique(methods):
+    for name in np.unique(methods[methods != ""]):
         rows = methods == name
         chosen[rows] = candidates[name][rows]
     return chosen, methods
@@ -133,11 +142,11 @@ def forecast_products(
     if not len(active.product_id):
         return pd.DataFrame({c: [] for c in FORECAST_COLUMNS})
     classes = demand_class(active.units)
-    needed = tuple(sorted({calibration.method(c) for c in classes[status == ESTABLISHED]}))
+    established = status == ESTABLISHED
+    needed = tuple(sorted({calibration.method(c) for c in classes[established]}))
     needed = needed or (FOREST,)
     candidates = candidate_forecasts(active, horizon, promotions, country, config, needed)
-    units, methods = choose(candidates, classes, calibration)
-    established = status == ESTABLISHED
+    units, methods = choose(candidates, classes, calibration, established)
     targets = category_targets(panel, horizon, promotions, country)
     units[established] = reconcile(units[established], active.category[established], targets)
     new = status == NEW
