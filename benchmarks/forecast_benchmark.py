@@ -220,11 +220,12 @@ def met(ok: bool) -> str:
 # -------------------------------------------------------------------------------- backtests
 
 
-def our_backtest(daily, folds, horizon, promotions, oracle):
+def our_backtest(daily, folds, horizon, promotions, oracle, country):
     """The platform's backtest, or None and why it failed (reported next to the peers)."""
     try:
         result = run_backtest(
             daily,
+            ForecastConfig(country=country),
             folds=folds,
             horizon=horizon,
             promotions=promotions,
@@ -236,10 +237,10 @@ def our_backtest(daily, folds, horizon, promotions, oracle):
     return result, ""
 
 
-def publish_seconds(daily, result, horizon, promotions) -> float:
+def publish_seconds(daily, result, horizon, promotions, country) -> float:
     """Seconds of the daily run's forecasting: fit the forest, forecast what is published."""
     start = time.perf_counter()
-    model = fit_forecaster(daily, ForecastConfig(), promotions)
+    model = fit_forecaster(daily, ForecastConfig(country=country), promotions)
     forecast_to_publish(model, daily, result.metrics, result.predictions, horizon, promotions)
     return time.perf_counter() - start
 
@@ -251,7 +252,9 @@ def evaluate(name: str, daily, promotions, oracle, args) -> dict:
         raise SystemExit(f"{name}: no '{TOTAL_SERIES}' series in daily sales")
     origins = fold_origins(len(panel), args.folds, args.horizon)
     log(f"{name}: our backtest")
-    result, failure = our_backtest(daily, args.folds, args.horizon, promotions, oracle)
+    result, failure = our_backtest(
+        daily, args.folds, args.horizon, promotions, oracle, args.country
+    )
     ours = PUBLISHED
     if result is None:
         columns = ["model", "series", "date", "actual", "forecast", *peers.INTERVAL_COLUMNS]
@@ -371,7 +374,7 @@ def evaluate(name: str, daily, promotions, oracle, args) -> dict:
     if result is not None:
         fits = result.fit_seconds
         log(f"{name}: timing fit + published forecast")
-        publish = publish_seconds(daily, result, args.horizon, promotions)
+        publish = publish_seconds(daily, result, args.horizon, promotions, args.country)
         print(
             f"  speed: fit + forecast to publish, every series {publish:.1f} s (target <= "
             f"{TARGET_PUBLISH_SECONDS:.0f} s); full backtest {result.seconds:.1f} s (target <= "
@@ -528,7 +531,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--mapping", default=None, help="column mapping of the export (JSON/YAML, as the pipeline)"
     )
-    parser.add_argument("--country", default="US", help="public holidays for the peers")
+    parser.add_argument(
+        "--country",
+        default="US",
+        help="the shop's country (as SALES_COUNTRY): its holidays for ours and the peers",
+    )
     parser.add_argument(
         "--all-series",
         action="store_true",
