@@ -4,6 +4,7 @@
     python benchmarks/forecast_benchmark.py --sets 2               # a quick check
     python benchmarks/forecast_benchmark.py --dataset superstore   # ../shared/data/superstore
     python benchmarks/forecast_benchmark.py --dataset exports/ --promotions promotions.csv
+    python benchmarks/forecast_benchmark.py --dataset orders.csv --country GB --mapping map.json
 
 Folds: ``--folds`` (5) rolling origins of ``--horizon`` (30) days ending on the data's last day,
 ``sales_platform.forecasting.backtest.fold_origins``, the platform's own. Every model is refit per
@@ -18,8 +19,10 @@ fold on the data up to the origin only.
   intervals; LightGBM through mlforecast (lags 1/7/14/28, rolling means, weekday / month / day of
   year, recursive, conformal intervals); skforecast's ``ForecasterRecursive`` with a RandomForest
   (lags 1-7/14/21/28, rolling mean/std, calendar; no interval). LightGBM and the RandomForest also
-  get the known-in-advance public-holiday and promotion flags (``benchmarks/peers.py``). Seconds:
-  the peer's 5 refits + forecasts on the total (statsforecast's numba code compiled beforehand).
+  get the known-in-advance public-holiday and promotion flags (``benchmarks/peers.py``), the
+  holidays of ``--country``, ours' too. A peer that cannot fit the data (LightGBM on a six-month
+  history) is reported as failed. Seconds: the peer's 5 refits + forecasts on the total
+  (statsforecast's numba code compiled beforehand).
 
 Columns: relative MAE (MAE / SeasonalNaive(7)'s MAE on the same days), sMAPE, bias (mean forecast
 - actual, % of the mean actual), empirical coverage of the 80% / 95% intervals, seconds.
