@@ -322,10 +322,10 @@ def run_peers(
     ]
     log(SEASONAL_NAIVE)  # the reference every score is relative to: its failure is the run's
     runs = [statsforecast_peer(SEASONAL_NAIVE, stats[0][1], panel, origins, horizon)]
-    peers = [(n, partial(statsforecast_peer, n, f)) for n, f in stats[1:]]
-    peers += [(LIGHTGBM, partial(lightgbm_peer, exog=exog))]
-    peers += [(RANDOM_FOREST, partial(random_forest_peer, exog=exog))]
-    for name, peer in peers:
+    others = [(n, partial(statsforecast_peer, n, f)) for n, f in stats[1:]]
+    others += [(LIGHTGBM, partial(lightgbm_peer, exog=exog))]
+    others += [(RANDOM_FOREST, partial(random_forest_peer, exog=exog))]
+    for name, peer in others:
         log(name)
         try:
             run = peer(panel, origins, horizon)

@@ -90,14 +90,14 @@ def choose(
     candidates: dict[str, np.ndarray],
     classes: np.ndarray,
     calibration: Calibration,
-    rows: np.ndarray | None = None,
+    only: np.ndarray | None = None,
 ):
     """Each product's chosen forecast ``[n_products, horizon]`` and method name; only the
-    products of the bool mask ``rows`` (default: all) are chosen, the others stay 0 with method
+    products of the bool mask ``only`` (default: all) are chosen, the others stay 0 with method
     ``""`` (the new products, whose class's method need not have been computed)."""
     methods = np.array([calibration.method(c) for c in classes], dtype=object)
-    if rows is not None:
-        methods[~rows] = ""
+    if only is not None:
+        methods[~only] = ""
     any_values = next(iter(candidates.values()))
     chosen = np.zeros_like(any_values)
     for name in np.unique(methods[methods != ""]):
