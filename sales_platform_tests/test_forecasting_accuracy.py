@@ -102,6 +102,44 @@ def test_calibrated_intervals_cover_new_draws_at_their_level() -> None:
     assert np.isnan(unknown["lower_80"]).all()
 
 
+def test_a_steady_and_a_noisy_series_pooled_are_each_calibrated_on_both_sides() -> None:
+    # Multiplicative errors, 10% and 80% (log scale): a noisy day is more often twice its forecast
+    # than half of it. Pooled relative residuals gave the steady series 73.5% and the noisy one
+    # 85.4% with 1.2% below its lower 80% bound; log residuals have one shape for both.
+    rng = np.random.default_rng(5)
+    n = 3000
+    horizon = np.tile(np.arange(1, 31), n // 30)
+    frames, fresh = [], {}
+    for series, sigma in (("steady", 0.1), ("noisy", 0.8)):
+        forecast = rng.uniform(500, 5000, n)
+        actual = forecast * np.exp(sigma * rng.standard_normal(n))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "model": "m",
+                    "series": series,
+                    "fold": np.arange(n) // 600,
+                    "horizon": horizon,
+                    "forecast": forecast,
+                    "actual": actual,
+                }
+            )
+        )
+        fresh[series] = (forecast, forecast * np.exp(sigma * rng.standard_normal(n)))
+    cal = IntervalCalibration.from_predictions(pd.concat(frames, ignore_index=True))
+    for series, (forecast, actual) in fresh.items():
+        b = cal.bounds("m", series, horizon, forecast)
+        below = float((actual < b["lower_80"]).mean())
+        above = float((actual > b["upper_80"]).mean())
+        assert 0.76 <= 1 - below - above <= 0.84, series
+        assert 0.05 <= below <= 0.15 and 0.05 <= above <= 0.15, series
+        inside_95 = (actual >= b["lower_95"]) & (actual <= b["upper_95"])
+        assert 0.93 <= float(inside_95.mean()) <= 0.97, series
+    # A day without sales keeps finite bounds, the lower one at zero or above.
+    zero = cal.bounds("m", "noisy", [1], [0.0])
+    assert all(np.isfinite(v).all() and (v >= 0).all() for v in zero.values())
+
+
 def test_quantiles_of_residuals_scaled_out_of_fold_cover_a_short_history() -> None:
     # 40 series of different noise, 2 folds of 5 days each: every scale rests on 10 residuals.
     rng = np.random.default_rng(3)

@@ -1,26 +1,33 @@
 """Prediction intervals calibrated on out-of-sample backtest residuals (normalized split conformal).
 
-For each model, every out-of-sample backtest prediction gives a *relative* residual
-``r = (actual - forecast) / max(forecast, 1)``: errors of revenue grow with its level (a Black
-Friday forecast is four times a normal day's and so is its error), so relative residuals are close
-to exchangeable across days and series. Their spread still differs by series (a small category
-is noisier than the total) and grows with the horizon, so ``r`` is normalized::
+For each model, every out-of-sample backtest prediction gives a *log* residual
+``r = log((actual + c) / (forecast + c))`` with a small offset ``c`` = :data:`OFFSET_SHARE` of the
+series' mean revenue: errors of revenue are multiplicative (a Black Friday forecast is four times a
+normal day's and so is its error; a noisy day is more often twice the forecast than half of it, and
+never below zero), and the offset keeps a day without sales finite. Their spread still differs by
+series (a small category is noisier than the total) and grows with the horizon, so ``r`` is
+normalized::
 
     z = r / (scale[series] * profile[horizon bucket])
 
 with ``scale[series]`` = mean |r| of the series and ``profile[bucket]`` = mean |r| / scale of
 the bucket over all series (horizon buckets 1-7, 8-14, 15-21, 22+ days). The interval of level
-``1 - a`` is ``forecast * (1 + scale * profile * [q_lo, q_hi])`` where ``q_lo``/``q_hi`` are the
-``a/2`` and ``1 - a/2`` empirical quantiles of ``z`` (pooled over series and horizons, with the
-split-conformal finite-sample correction), so intervals may be asymmetric. Lower bounds are
-clipped at zero (revenue is not negative).
+``1 - a`` is ``(forecast + c) * exp(scale * profile * [q_lo, q_hi]) - c``, where ``q_lo`` and
+``q_hi`` are the ``a/2`` and ``1 - a/2`` empirical quantiles of ``z`` (pooled over series and
+horizons, with the split-conformal finite-sample correction), so intervals are asymmetric; lower
+bounds are clipped at zero.
+
+*Why log residuals* (chosen on the mean over the development sets and the cuts of the Superstore
+export, README): relative residuals ``(actual - forecast) / forecast`` cannot fall below -1 but rise
+without bound, and pooling their normalized quantiles made a noisy shop's intervals too wide (80%
+coverage up to 92.7%) and some too narrow (70.0%). With log residuals and ``c`` = 5% of the mean,
+80% coverage was in 75-85% on 17 of 20 sets (was 13), 95% in 90-98% on all 20 (was 18).
 
 The ``z`` the quantiles are taken of are out-of-fold: each residual is normalized by its series'
 scale from the *other* backtest folds (a ``fold`` column; without one, or with one fold, the
 series' own). A new forecast's scale never contains its own error; one that does shrinks the
 large residuals, most where a series' scale rests on a fold or two, and the intervals came out
-too narrow. Over the eleven development sets (the total, the published forecast), 80% coverage
-ranged 72.7-81.3% in-sample and 75.3-82.7% out-of-fold; 95%: 90.7-97.3% and 91.3-98.0%.
+too narrow.
 
 Intervals are built per series around the coherent (reconciled) point forecasts; the bounds are
 not additive across series (quantiles are not), which is as far as coherence goes for intervals.
@@ -40,6 +47,10 @@ LEVELS = {"80": 0.80, "95": 0.95}
 DEFAULT_BUCKETS = (1, 8, 15, 22)
 """Horizon buckets by their first step: 1-7, 8-14, 15-21 and 22+ days ahead."""
 SCALE_FLOOR = 1.0
+OFFSET_SHARE = 0.05
+"""The log residuals' offset ``c`` as a share of the series' mean revenue (at least SCALE_FLOOR)."""
+MAX_EXPONENT = 30.0
+"""The bounds' exponent is clipped here: a lumpy series' 95% bound stays a finite number."""
 INTERVAL_COLUMNS = ["lower_80", "upper_80", "lower_95", "upper_95"]
 FORECAST_FRAME_COLUMNS = [
     "origin",
@@ -96,18 +107,23 @@ class IntervalCalibration:
             return {c: np.full(f.shape, np.nan) for c in INTERVAL_COLUMNS}
         cal = self.models[model]
         scale = cal["series_scale"].get(str(series), cal["default_scale"])
+        # A series the backtest did not see: the offset of its own forecast's level.
+        own = OFFSET_SHARE * max(float(np.mean(f)) if f.size else 0.0, SCALE_FLOOR)
+        offset = cal["series_offset"].get(str(series), own)
         bucket = np.searchsorted(np.asarray(self.buckets), h, side="right") - 1
         profile = np.asarray(cal["bucket_profile"])[np.clip(bucket, 0, len(self.buckets) - 1)]
-        spread = np.maximum(f, SCALE_FLOOR) * scale * profile
+        spread = scale * profile
+        centre = np.maximum(f, 0.0) + offset
         out = {}
         for name in LEVELS:
-            lo, hi = cal["quantiles"][name]
-            out[f"lower_{name}"] = np.maximum(f + spread * lo, 0.0)
-            out[f"upper_{name}"] = np.maximum(f + spread * hi, 0.0)
+            for side, q in zip(("lower", "upper"), cal["quantiles"][name], strict=True):
+                exponent = np.clip(spread * q, -MAX_EXPONENT, MAX_EXPONENT)
+                out[f"{side}_{name}"] = np.maximum(centre * np.exp(exponent) - offset, 0.0)
         return out
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per model and series: scale and the 80%/95% relative bounds (first bucket)."""
+        """One row per model and series: scale and the 80%/95% bounds relative to a forecast well
+        above the offset (``bound / forecast - 1``, before the horizon profile)."""
         rows = []
         for model, cal in self.models.items():
             for series, scale in cal["series_scale"].items():
@@ -118,7 +134,7 @@ class IntervalCalibration:
                         "n": cal["series_n"][series],
                         "scale": scale,
                         **{
-                            f"{side}_{name}": scale * q
+                            f"{side}_{name}": float(np.expm1(scale * q))
                             for name, (lo, hi) in cal["quantiles"].items()
                             for side, q in (("rel_lower", lo), ("rel_upper", hi))
                         },
@@ -128,11 +144,17 @@ class IntervalCalibration:
 
 
 def _calibrate(g: pd.DataFrame, buckets: tuple[int, ...]) -> dict:
-    actual = g["actual"].to_numpy(dtype=np.float64)
-    forecast = g["forecast"].to_numpy(dtype=np.float64)
+    # A day whose returns exceed its sales is as low as revenue goes: zero.
+    actual = np.maximum(g["actual"].to_numpy(dtype=np.float64), 0.0)
+    forecast = np.maximum(g["forecast"].to_numpy(dtype=np.float64), 0.0)
     series = g["series"].astype(str).to_numpy()
     horizon = g["horizon"].to_numpy(dtype=np.int64)
-    r = (actual - forecast) / np.maximum(forecast, SCALE_FLOOR)
+    series_offset = {
+        str(s): OFFSET_SHARE * max(float(actual[series == s].mean()), SCALE_FLOOR)
+        for s in np.unique(series)
+    }
+    offset = np.array([series_offset[s] for s in series])
+    r = np.log((actual + offset) / (forecast + offset))
     abs_r = np.abs(r)
     default_scale = max(float(abs_r.mean()), 1e-9)
     series_scale, series_n = {}, {}
@@ -158,6 +180,7 @@ def _calibrate(g: pd.DataFrame, buckets: tuple[int, ...]) -> dict:
         quantiles[name] = [lo, hi]
     return {
         "series_scale": series_scale,
+        "series_offset": series_offset,
         "series_n": series_n,
         "default_scale": default_scale,
         "bucket_profile": profile,
