@@ -53,7 +53,7 @@ platform would have published: fold k uses the choice made on the folds before i
 includes the cost of choosing. A short history gets fewer folds; too short for one raises
 ``NotEnoughHistory`` and the platform publishes SeasonalNaive(7).
 
-*Intervals.* Normalized split-conformal on out-of-sample residuals, per model, series and
+*Intervals.* Normalized split-conformal on out-of-sample log residuals, per model, series and
 horizon bucket, each residual normalized by its series' scale from the other folds
 (:mod:`.intervals`). In the backtest, fold k is calibrated on folds before it only;
 the published forecast uses every fold.
