@@ -108,7 +108,8 @@ class IntervalCalibration:
         cal = self.models[model]
         scale = cal["series_scale"].get(str(series), cal["default_scale"])
         # A series the backtest did not see: the offset of its own forecast's level.
-        own = OFFSET_SHARE * max(float(np.mean(f)) if f.size else 0.0, SCALE_FLOOR)
+        level = float(np.nanmean(f)) if np.isfinite(f).any() else 0.0
+        own = OFFSET_SHARE * max(level, SCALE_FLOOR)
         offset = cal["series_offset"].get(str(series), own)
         bucket = np.searchsorted(np.asarray(self.buckets), h, side="right") - 1
         profile = np.asarray(cal["bucket_profile"])[np.clip(bucket, 0, len(self.buckets) - 1)]
