@@ -314,15 +314,15 @@ def run_peers(
     from statsforecast.models import MSTL, AutoARIMA, AutoETS, SeasonalNaive
 
     seasons = mstl_seasons(origins[0] + 1)
+    log(SEASONAL_NAIVE)  # the reference every score is relative to: its failure is the run's
+    naive = partial(SeasonalNaive, season_length=7)
+    runs = [statsforecast_peer(SEASONAL_NAIVE, naive, panel, origins, horizon)]
     stats = [
-        (SEASONAL_NAIVE, lambda: SeasonalNaive(season_length=7)),
         (AUTO_ETS, lambda: AutoETS(season_length=7)),
         (AUTO_ARIMA, lambda: AutoARIMA(season_length=7)),
         (MSTL_NAME, lambda: MSTL(season_length=seasons, trend_forecaster=AutoETS(model="ZZN"))),
     ]
-    log(SEASONAL_NAIVE)  # the reference every score is relative to: its failure is the run's
-    runs = [statsforecast_peer(SEASONAL_NAIVE, stats[0][1], panel, origins, horizon)]
-    others = [(n, partial(statsforecast_peer, n, f)) for n, f in stats[1:]]
+    others = [(n, partial(statsforecast_peer, n, f)) for n, f in stats]
     others += [(LIGHTGBM, partial(lightgbm_peer, exog=exog))]
     others += [(RANDOM_FOREST, partial(random_forest_peer, exog=exog))]
     for name, peer in others:
