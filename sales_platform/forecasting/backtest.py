@@ -12,10 +12,10 @@ the ``published`` forecast: each series' candidate chosen on the folds *before* 
 publishes the default), reconciled. Its scores are those of the whole procedure, choice included.
 
 Intervals are calibrated on earlier folds only: the intervals of fold ``k`` come from the
-residuals of folds ``1 .. k-1`` (fold 1 has none), as they would have been in production, so the
-coverage is out-of-sample. The
-:class:`~sales_platform.forecasting.intervals.IntervalCalibration` returned for publishing uses
-every fold.
+residuals of the folds before it (the last three of them, as in production:
+:data:`~sales_platform.forecasting.intervals.CALIBRATION_FOLDS`), so the coverage is
+out-of-sample. The :class:`~sales_platform.forecasting.intervals.IntervalCalibration` returned
+for publishing uses the last three folds.
 
 Metrics rows (the ``backtest`` table): one per series and model, plus ``series = "__all__"`` per
 model, which pools every series' out-of-sample days: ``mae``/``rmse``/``bias`` are then in currency
@@ -60,8 +60,8 @@ PREDICTION_COLUMNS = list(COLUMNS["backtest_predictions"])
 @dataclass
 class BacktestResult:
     """``metrics`` (``backtest`` table), ``predictions`` (``backtest_predictions`` table) and the
-    interval ``calibration`` built from all folds; ``seconds`` is the wall time, ``fit_seconds``
-    the model fit time per fold."""
+    interval ``calibration`` built from the last folds; ``seconds`` is the wall time,
+    ``fit_seconds`` the model fit time per fold."""
 
     metrics: pd.DataFrame
     predictions: pd.DataFrame
@@ -124,7 +124,8 @@ def run_backtest(
         frames.append(_fold_frame(k, panel, o, horizon, actual, preds, scales))
     predictions = pd.concat(frames, ignore_index=True)
 
-    # Fold k's intervals come from the residuals of the folds before it, as in production.
+    # Fold k's intervals come from the residuals of the (last three) folds before it, as in
+    # production.
     for c in INTERVAL_COLUMNS:
         predictions[c] = np.nan
     for k in range(1, folds + 1):
