@@ -89,6 +89,21 @@ def test_two_digit_years_are_read_from_the_values(name, days, warned):
         assert "no day above 12 settles it" in warning[0] and "SALES_SOURCE_MAPPING" in warning[0]
 
 
+def test_a_marketplace_report_loads_without_a_mapping():
+    # Month-first dates with dashes; cancelled lines written with no quantity and no amount.
+    result = load_orders(FORMATS / "marketplace_report.csv")
+    assert result.date_formats == {"order_date": "month-first %m-%d-%Y"}
+    orders = result.orders
+    assert list(orders["order_id"]) == ["405-1", "405-3"]
+    assert [str(d.date()) for d in orders["order_date"]] == ["2022-04-30", "2022-05-13"]
+    assert list(orders["amount"]) == [647.62, 1295.24]
+    returns = result.returns
+    assert list(returns["order_id"]) == ["405-2", "405-4"]
+    assert set(returns["reason"]) == {"status cancelled"}
+    assert list(returns["quantity"]) == [0, 1] and list(returns["amount"]) == [0.0, 399.0]
+    assert result.rejected.empty
+
+
 @pytest.mark.skipif(not SUPERSTORE.exists(), reason="the shared superstore export is absent")
 def test_the_superstore_export_loads_without_a_mapping():
     result = load_orders(SUPERSTORE)

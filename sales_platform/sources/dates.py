@@ -54,6 +54,10 @@ DATE_FORMAT_FAMILIES: tuple[tuple[str, tuple[str, ...]], ...] = (
         "day-first %d-%m-%Y",
         ("%d-%m-%y %H:%M", "%d-%m-%y", "%d-%m-%Y %H:%M:%S", "%d-%m-%Y %H:%M", "%d-%m-%Y"),
     ),
+    (
+        "month-first %m-%d-%Y",
+        ("%m-%d-%y %H:%M", "%m-%d-%y", "%m-%d-%Y %H:%M:%S", "%m-%d-%Y %H:%M", "%m-%d-%Y"),
+    ),
     ("year-first %Y/%m/%d", ("%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d")),
     ("compact %Y%m%d", ("%Y%m%d", "%Y%m%d %H%M%S", "%Y%m%dT%H%M%S", "%Y%m%d%H%M%S")),
     (

@@ -26,7 +26,8 @@ from .reader import FileRead
 #: Returns and cancellations: a line is one when its quantity is negative, or when its status
 #: (trimmed, case-insensitive) is one of `ColumnMapping.return_statuses`. Such lines are NOT in
 #: `orders` (sales are never netted against returns, so revenue stays gross sales); they are in
-#: `LoadResult.returns`, counted in ``counts["returns"]``.
+#: `LoadResult.returns`, counted in ``counts["returns"]``. A line that its status cancels may leave
+#: its price and amount blank and its quantity 0 (exports do): it is no sale; blanks read as 0.
 RETURN_BY_QUANTITY = "negative quantity"
 RETURN_BY_STATUS = "status"
 
@@ -199,7 +200,8 @@ def parse_sql(
             CASE WHEN isfinite(ln_num) AND ln_num = floor(ln_num)
                       AND ln_num BETWEEN 0 AND 2147483647
                  THEN ln_num::INTEGER END AS ln_ok,
-            lower(status_v) AS status_l
+            lower(status_v) AS status_l,
+            coalesce(lower(status_v) IN ({statuses}), false) AS by_status
         FROM n
     ), typed AS (
         SELECT
@@ -211,14 +213,15 @@ def parse_sql(
             coalesce(customer_id_v, 'unknown') AS customer_id,
             product_id_v AS product_id,
             q_ok AS quantity,
-            coalesce(p_ok, abs(a_ok) / NULLIF(abs(q_ok), 0)) AS unit_price,
-            coalesce(a_ok, q_ok * p_ok) AS amount,
+            coalesce(p_ok, abs(a_ok) / NULLIF(abs(q_ok), 0), CASE WHEN by_status THEN 0 END)
+                AS unit_price,
+            coalesce(a_ok, q_ok * p_ok, CASE WHEN by_status THEN 0 END) AS amount,
             category_v AS category,
             product_name_v AS product_name,
             status_l AS status,
-            (coalesce(q_ok < 0, false) OR coalesce(status_l IN ({statuses}), false)) AS is_return,
+            (coalesce(q_ok < 0, false) OR by_status) AS is_return,
             CASE WHEN q_ok < 0 THEN '{RETURN_BY_QUANTITY}'
-                 WHEN status_l IN ({statuses}) THEN '{RETURN_BY_STATUS} ' || status_l
+                 WHEN by_status THEN '{RETURN_BY_STATUS} ' || status_l
             END AS return_reason,
             CASE WHEN oid IS NULL THEN '{MISSING}' END AS order_id_err,
             CASE WHEN NOT _m_line_number THEN NULL
@@ -239,11 +242,13 @@ def parse_sql(
                  WHEN q_num <> floor(q_num) THEN '{NOT_WHOLE}'
                  WHEN q_ok IS NULL THEN '{OUT_OF_RANGE}' END AS quantity_err,
             CASE WHEN NOT _m_unit_price THEN NULL
-                 WHEN unit_price_v IS NULL AND amount_v IS NULL THEN '{MISSING}'
+                 WHEN unit_price_v IS NULL AND amount_v IS NULL AND NOT by_status
+                 THEN '{MISSING}'
                  WHEN unit_price_v IS NOT NULL AND p_ok IS NULL THEN '{NOT_A_NUMBER}' END
                  AS unit_price_err,
             CASE WHEN NOT _m_amount THEN NULL
-                 WHEN amount_v IS NULL AND NOT _m_unit_price THEN '{MISSING}'
+                 WHEN amount_v IS NULL AND NOT _m_unit_price AND NOT by_status
+                 THEN '{MISSING}'
                  WHEN amount_v IS NOT NULL AND a_ok IS NULL THEN '{NOT_A_NUMBER}' END AS amount_err
         FROM t
     )
