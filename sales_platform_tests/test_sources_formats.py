@@ -104,6 +104,38 @@ def test_a_marketplace_report_loads_without_a_mapping():
     assert result.rejected.empty
 
 
+SHOPIFY_MAPPING = {
+    "order_id": "Name",
+    "order_ts": "Created at",
+    "product_id": "Lineitem sku",
+    "quantity": "Lineitem quantity",
+    "unit_price": "Lineitem price",
+    "amount": "",  # "Total" is the order's, on its first line only
+}
+
+
+def test_a_line_without_a_date_takes_its_orders_date():
+    # Order-level fields on an order's first line only, offsets after a space (Shopify's export).
+    with pytest.raises(SourceError) as info:
+        load_orders(FORMATS / "order_level_fields_once.csv", SHOPIFY_MAPPING)
+    assert "row 5, column 'Created at': missing value" in str(info.value)  # #1003 has no date
+    result = load_orders(
+        FORMATS / "order_level_fields_once.csv",
+        SHOPIFY_MAPPING,
+        on_error="quarantine",
+        max_rejected=0.5,
+    )
+    orders = result.orders
+    assert list(orders["order_id"]) == ["#1001", "#1001", "#1002"]
+    assert [str(t) for t in orders["order_ts"]] == [
+        "2025-10-08 02:50:26",  # converted to UTC, as every offset is
+        "2025-10-08 02:50:26",
+        "2025-10-08 07:15:00",
+    ]
+    assert list(orders["amount"]) == [20.0, 45.0, 12.5]
+    assert list(result.rejected["row"]) == [5]
+
+
 @pytest.mark.skipif(not SUPERSTORE.exists(), reason="the shared superstore export is absent")
 def test_the_superstore_export_loads_without_a_mapping():
     result = load_orders(SUPERSTORE)

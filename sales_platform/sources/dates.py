@@ -98,10 +98,14 @@ def _plausible(expr: str) -> str:
 
 
 def iso_sql(value: str) -> str:
-    """A DuckDB expression: `value` as an ISO 8601 timestamp (UTC, tz-naive), else NULL."""
+    """A DuckDB expression: `value` as an ISO 8601 timestamp (UTC, tz-naive), else NULL.
+
+    An offset written after a space (``2025-10-07 09:50:26 +0200``, as Shopify exports) reads as
+    one written without it."""
+    joined = f"replace(replace({value}, ' +', '+'), ' -', '-')"
     return (
         f"CASE WHEN regexp_matches({value}, '{ISO_PREFIX}') "
-        f"THEN TRY_CAST(TRY_CAST({value} AS TIMESTAMPTZ) AS TIMESTAMP) END"
+        f"THEN TRY_CAST(TRY_CAST({joined} AS TIMESTAMPTZ) AS TIMESTAMP) END"
     )
 
 

@@ -28,6 +28,9 @@ from .reader import FileRead
 #: `orders` (sales are never netted against returns, so revenue stays gross sales); they are in
 #: `LoadResult.returns`, counted in ``counts["returns"]``. A line that its status cancels may leave
 #: its price and amount blank and its quantity 0 (exports do): it is no sale; blanks read as 0.
+
+#: A line with a blank date takes its order's (the first dated line's of the same order id in the
+#: same file): order exports write order-level fields on an order's first line only.
 RETURN_BY_QUANTITY = "negative quantity"
 RETURN_BY_STATUS = "status"
 
@@ -185,10 +188,18 @@ def parse_sql(
             {numbers.parse_sql("quantity_s")} AS q_num,
             {numbers.parse_sql("unit_price_s")} AS p_num,
             {numbers.parse_sql("amount_s")} AS a_num,
-            {date_sql("order_ts_v", ts_fmt)} AS ts_val,
-            {date_sql("order_date_v", d_fmt)} AS d_val,
-            row_number() OVER (PARTITION BY _file_idx, oid ORDER BY _seq) AS ln_derived
+            row_number() OVER by_order AS ln_derived,
+            coalesce(order_ts_v, first_value(order_ts_v IGNORE NULLS) OVER whole_order) AS ts_text,
+            coalesce(order_date_v, first_value(order_date_v IGNORE NULLS) OVER whole_order)
+                AS d_text
         FROM stripped
+        WINDOW by_order AS (PARTITION BY _file_idx, oid ORDER BY _seq),
+            whole_order AS (by_order ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    ), dated AS (
+        SELECT *,
+            {date_sql("ts_text", ts_fmt)} AS ts_val,
+            {date_sql("d_text", d_fmt)} AS d_val
+        FROM n
     ), t AS MATERIALIZED (
         SELECT *,
             CASE WHEN isfinite(q_num) AND q_num = floor(q_num) AND abs(q_num) <= 2147483647
@@ -202,7 +213,7 @@ def parse_sql(
                  THEN ln_num::INTEGER END AS ln_ok,
             lower(status_v) AS status_l,
             coalesce(lower(status_v) IN ({statuses}), false) AS by_status
-        FROM n
+        FROM dated
     ), typed AS (
         SELECT
             _seq, _file, _file_idx, _row, _scope_file,
@@ -229,11 +240,11 @@ def parse_sql(
                  WHEN ln_num IS NULL THEN '{NOT_A_NUMBER}'
                  WHEN ln_ok IS NULL THEN '{BAD_LINE}' END AS line_number_err,
             CASE WHEN NOT _m_order_ts THEN NULL
-                 WHEN order_ts_v IS NULL THEN '{MISSING}'
+                 WHEN ts_text IS NULL THEN '{MISSING}'
                  WHEN ts_val IS NULL THEN '{BAD_DATE}'
                  WHEN ts_ok IS NULL THEN '{DATE_RANGE}' END AS order_ts_err,
             CASE WHEN NOT _m_order_date THEN NULL
-                 WHEN order_date_v IS NULL THEN '{MISSING}'
+                 WHEN d_text IS NULL THEN '{MISSING}'
                  WHEN d_val IS NULL THEN '{BAD_DATE}'
                  WHEN d_ok IS NULL THEN '{DATE_RANGE}' END AS order_date_err,
             CASE WHEN product_id_v IS NULL THEN '{MISSING}' END AS product_id_err,
