@@ -33,6 +33,7 @@ from forecast_benchmark import development_sets  # noqa: E402
 
 from sales_platform.forecasting import ForecastConfig, run_backtest  # noqa: E402
 from sales_platform.forecasting.features import Panel, to_wide  # noqa: E402
+from sales_platform.forecasting.selection import CHOICES  # noqa: E402
 from sales_platform.forecasting.yearly_index import STRENGTH, WINDOW, yearly_index  # noqa: E402
 from sales_platform.tables import TOTAL_SERIES  # noqa: E402
 
@@ -40,9 +41,10 @@ BASELINES = ["seasonal_naive_7", "moving_average_28"]
 SCORED_FOLDS = 5
 EXTRA_WARMUP = 3
 """Folds of the study's backtest before the platform's warm-up fold (renumbered -3 .. -1)."""
-PLATFORM = "platform: forest, ets, weekday_level, yearly_level, baselines"
+PLATFORM = "platform: forest, ets, weekday_level, yearly_level"
 CANDIDATE_SETS = {
-    PLATFORM: ["random_forest", "ets", "weekday_level", "yearly_level", *BASELINES],
+    PLATFORM: list(CHOICES),
+    "the same and the baselines (until 2026-11-29)": [*CHOICES, *BASELINES],
     "without yearly_level": ["random_forest", "ets", "weekday_level", *BASELINES],
     "yearly_level instead of weekday_level": ["random_forest", "ets", "yearly_level", *BASELINES],
     "with forest+ets": [

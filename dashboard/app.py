@@ -29,8 +29,8 @@ RETRY_EVERY_S = 5  # while the database is busy, the app retries on its own this
 NEW_FORECAST_POLL_S = 30  # a page left open checks this often whether a run published anew
 PAGE_ICON = "📈"  # an emoji: drawn by the browser, nothing fetched from the internet
 TABS = ["Forecast", "Model quality", "Forecast table", "Products"]
-CANDIDATE_NAMES = ", ".join(data.model_label(m) for m in data.CANDIDATES)
-"""What a series can publish, named as the tables name it (for the explanations)."""
+CHOICE_NAMES = ", ".join(data.model_label(m) for m in data.CHOICES)
+"""What a series chooses among, named as the tables name it (for the explanations)."""
 
 
 @st.cache_data(show_spinner="Reading the latest tables…", max_entries=8)
@@ -164,7 +164,7 @@ def status_banners(d: data.DashboardData, fresh: data.Freshness) -> None:
         st.warning(
             f"**Fallback forecast:** every series publishes **{published}**, the best baseline, "
             f"because {gate.reason()}. The per-series choice among the candidates "
-            f"({CANDIDATE_NAMES}) is published only when it beats the seasonal-naive baseline on "
+            f"({CHOICE_NAMES}) is published only when it beats the seasonal-naive baseline on "
             "the backtest.",
             icon=":material/emergency:",
         )
@@ -286,7 +286,7 @@ def kpi_row(d: data.DashboardData, fresh: data.Freshness, series: str = T.TOTAL_
         help=(
             f"What {label}'s published forecast comes from (`sales_forecast.method`: "
             f"{', '.join(f'`{m}`' for m in methods) or '—'}). Each series publishes the "
-            f"candidate ({CANDIDATE_NAMES}) with the lowest error on its backtest (each fold's "
+            f"candidate ({CHOICE_NAMES}) with the lowest error on its backtest (each fold's "
             "error relative to that fold's best); when that choice fails the quality gate, every "
             "series falls back to the best baseline."
         ),

@@ -58,15 +58,12 @@ MODEL_LABELS = {
 """Readable names of the ``backtest.model`` / ``sales_forecast.method`` values, in display order:
 the published forecast, the candidates each series chooses from, then the synthetic shop's oracle.
 Unknown names are shown as they are."""
-CANDIDATES = (
-    "random_forest",
-    "ets",
-    "weekday_level",
-    "yearly_level",
-    BASELINE,
-    "moving_average_28",
-)
-"""The methods a series can publish (``sales_forecast.method``)."""
+CHOICES = ("random_forest", "ets", "weekday_level", "yearly_level")
+"""What each series chooses among on its backtest (its ``sales_forecast.method`` when the gate
+passes)."""
+CANDIDATES = (*CHOICES, BASELINE, "moving_average_28")
+"""Every method the backtest scores: the choices, then the baselines (the gate's reference and its
+fallback, which every series publishes when the choice fails the gate)."""
 BASELINE_LABEL = MODEL_LABELS[BASELINE]
 
 KPI_WINDOW_DAYS = 30

@@ -373,7 +373,7 @@ def test_formatting():
 def test_the_dashboard_names_every_candidate_the_platform_can_publish():
     """The dashboard keeps its own copy of the ``method`` values (it reads the tables, not the
     pipeline); a candidate added to the platform must get a name there too."""
-    from sales_platform.forecasting.selection import CANDIDATES
+    from sales_platform.forecasting.selection import CANDIDATES, CHOICES
 
-    assert data.CANDIDATES == CANDIDATES
+    assert data.CANDIDATES == CANDIDATES and data.CHOICES == CHOICES
     assert set(CANDIDATES) <= set(data.MODEL_LABELS)

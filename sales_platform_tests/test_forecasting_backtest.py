@@ -18,6 +18,7 @@ from sales_platform.forecasting import (
     fold_origins,
     gate_passes,
     run_backtest,
+    selection_table,
 )
 from sales_platform.forecasting import backtest as backtest_module
 from sales_platform_tests.test_forecasting_features import toy_daily_sales
@@ -148,6 +149,23 @@ def test_choice_scores_each_fold_relative_to_its_best_candidate() -> None:
         for fold in range(3)
     ]
     assert choose_methods(pd.DataFrame(rows), ["total"]) == {"total": "ets"}
+
+
+def test_the_baselines_are_scored_but_never_chosen() -> None:
+    """SeasonalNaive(7) best on both folds: the series publishes the best of the choices, and
+    its relative scores are taken among the choices (ets 1.0, weekday_level 1.5)."""
+    errors = {"seasonal_naive_7": [1.0, 1.0], "ets": [2.0, 2.0], "weekday_level": [3.0, 3.0]}
+    rows = pd.DataFrame(
+        [
+            {"series": "total", "fold": fold, "model": model, "actual": 0.0, "forecast": err[fold]}
+            for model, err in errors.items()
+            for fold in range(2)
+        ]
+    )
+    assert choose_methods(rows, ["total"]) == {"total": "ets"}
+    table = selection_table(rows, ["total"]).iloc[0]
+    assert "(1.000; next best 1.500)" in table["why"]
+    assert table["seasonal_naive_7"] == 1.0  # its MAE is still shown beside the choices'
 
 
 def test_oracle_rows_are_the_expected_demand(result, daily) -> None:

@@ -17,13 +17,14 @@ in ``sales_platform.defs`` wire these functions up. Public API:
 
 How it works
 ------------
-*Candidates.* Every series (the total and each category) can publish one of: the global forest
-(``random_forest``), statsforecast's AutoETS with a weekly season (``ets``), the forest's own base
-alone (``weekday_level``: clean 28-day level x 26-week weekday profile), the same times a yearly
-index from up to three earlier years (``yearly_level``, :mod:`.yearly_index`), SeasonalNaive(7)
-and a 28-day mean. Each series publishes the candidate with the lowest backtest MAE, each fold's MAE
-taken relative to that fold's best candidate (:mod:`.selection`); the published categories are
-then scaled top-down to the total's forecast.
+*Candidates.* Every series (the total and each category) publishes one of the ``CHOICES``: the
+global forest (``random_forest``), statsforecast's AutoETS with a weekly season (``ets``), the
+forest's own base alone (``weekday_level``: clean 28-day level x 26-week weekday profile), or the
+same times a yearly index from up to three earlier years (``yearly_level``, :mod:`.yearly_index`);
+SeasonalNaive(7) and a 28-day mean are backtested beside them as the quality gate's reference and
+fallback. Each series publishes the choice with the lowest backtest MAE, each fold's MAE taken
+relative to that fold's best choice (:mod:`.selection`); the published categories are then scaled
+top-down to the total's forecast.
 The forest's candidate is blended with last year's same weekday times the growth since (a tenth,
 half on a known event day; :mod:`.last_year`): the forest learns a yearly event from one instance.
 
@@ -98,6 +99,7 @@ from sales_platform.forecasting.publish import forecast_to_publish
 from sales_platform.forecasting.reconciliation import top_down
 from sales_platform.forecasting.selection import (
     CANDIDATES,
+    CHOICES,
     DEFAULT_METHOD,
     PUBLISHED,
     WEEKDAY_LEVEL,
@@ -112,6 +114,7 @@ __all__ = [
     "ALL_SERIES",
     "BASELINES",
     "CANDIDATES",
+    "CHOICES",
     "DEFAULT_METHOD",
     "ETS",
     "PUBLISHED",
