@@ -29,8 +29,9 @@ RETRY_EVERY_S = 5  # while the database is busy, the app retries on its own this
 NEW_FORECAST_POLL_S = 30  # a page left open checks this often whether a run published anew
 PAGE_ICON = "📈"  # an emoji: drawn by the browser, nothing fetched from the internet
 TABS = ["Forecast", "Model quality", "Forecast table", "Products"]
+# What a series chooses among, named as the tables name it (for the explanations). A comment, not
+# a docstring: Streamlit's magic shows a bare string of the app's script on the page.
 CHOICE_NAMES = ", ".join(data.model_label(m) for m in data.CHOICES)
-"""What a series chooses among, named as the tables name it (for the explanations)."""
 
 
 @st.cache_data(show_spinner="Reading the latest tables…", max_entries=8)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import time
 from datetime import UTC, datetime, timedelta
@@ -68,6 +69,18 @@ def test_kpis_shown_match_hand_computed_values(known_db, monkeypatch):
     # Lazy tabs: only the open one (the forecast chart) is built on the first run.
     assert at.session_state["view"] == "Forecast"
     assert len(at.get("vega_lite_chart")) == 1
+
+
+def test_the_app_script_has_no_bare_string_for_streamlit_to_show():
+    # Streamlit's magic writes a bare string of the app's script on the page: one after a
+    # constant, meant as its docstring, was shown above the title.
+    body = ast.parse(APP.read_text(encoding="utf-8")).body[1:]  # after the module's docstring
+    strays = [
+        node.lineno
+        for node in body
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+    ]
+    assert not strays, strays
 
 
 def test_model_quality_tab(known_db, monkeypatch):
