@@ -22,13 +22,20 @@ import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
 from dashboard import charts, data, products  # noqa: E402
-from sales_platform import storage  # noqa: E402
+from sales_platform import settings, storage  # noqa: E402
 from sales_platform import tables as T  # noqa: E402
 
 RETRY_EVERY_S = 5  # while the database is busy, the app retries on its own this often
 NEW_FORECAST_POLL_S = 30  # a page left open checks this often whether a run published anew
 PAGE_ICON = "📈"  # an emoji: drawn by the browser, nothing fetched from the internet
 TABS = ["Forecast", "Model quality", "Forecast table", "Products"]
+
+
+def money_column(label: str):
+    """A table column of amounts in the shop's currency, in whole units."""
+    return st.column_config.NumberColumn(label, format=f"{settings.currency_sign()}%,d")
+
+
 # What a series chooses among, named as the tables name it (for the explanations). A comment, not
 # a docstring: Streamlit's magic shows a bare string of the app's script on the page.
 CHOICE_NAMES = ", ".join(data.model_label(m) for m in data.CHOICES)
@@ -396,7 +403,7 @@ def choice_table(d: data.DashboardData) -> None:
 
     st.dataframe(
         shown.style.apply(mark, axis=1).format(
-            {data.model_label(c): "${:,.0f}" for c in candidates}, na_rep="—"
+            {data.model_label(c): data.format_currency for c in candidates}, na_rep="—"
         ),
         hide_index=True,
         column_config={
@@ -450,14 +457,14 @@ def quality_tab(d: data.DashboardData, series: str) -> None:
             column_config={
                 "series_label": st.column_config.TextColumn("Series"),
                 "model_label": st.column_config.TextColumn("Model"),
-                "mae": st.column_config.NumberColumn("MAE", format="dollar", step=1),
+                "mae": money_column("MAE"),
                 "relative_mae": st.column_config.NumberColumn(
                     f"MAE / {data.BASELINE_LABEL}", format="%.2f",
                     help="Below 1: better than the seasonal-naive baseline."),
                 "mase": st.column_config.NumberColumn("MASE", format="%.3f"),
-                "rmse": st.column_config.NumberColumn("RMSE", format="dollar", step=1),
+                "rmse": money_column("RMSE"),
                 "smape": st.column_config.NumberColumn("sMAPE", format="%.2f"),
-                "bias": st.column_config.NumberColumn("Bias", format="dollar", step=1),
+                "bias": money_column("Bias"),
                 "coverage_80": st.column_config.NumberColumn("Inside 80%", format="percent"),
                 "coverage_95": st.column_config.NumberColumn("Inside 95%", format="percent"),
                 "folds": st.column_config.NumberColumn("Folds", format="%d"),
@@ -529,7 +536,7 @@ def table_tab(d: data.DashboardData, series: str) -> None:
         method=lambda df: df["method"].map(data.model_label)
     )
     money = {
-        c: st.column_config.NumberColumn(c.replace("_", " ").capitalize(), format="dollar", step=1)
+        c: money_column(c.replace("_", " ").capitalize())
         for c in ("forecast", "lower_80", "upper_80", "lower_95", "upper_95")
     }
     st.dataframe(
@@ -562,6 +569,11 @@ def main() -> None:
     st.title("Sales forecast", anchor=False)
     path = data.database_path()
     st.sidebar.caption(f"Database: `{path}`")
+    try:
+        currency = settings.currency_code()
+    except ValueError as exc:
+        st.error(str(exc), icon=":material/error:")
+        return
 
     version = data.data_version(path)
     if version is None:
@@ -595,7 +607,7 @@ def main() -> None:
     fresh = data.freshness(d.daily_sales, d.sales_forecast)
     st.caption(
         "Daily revenue of the shop, the forecast of the coming weeks with its uncertainty, and "
-        "how accurate the model has been. All amounts in US dollars."
+        f"how accurate the model has been. All amounts in {currency}."
     )
     st.session_state["_new_forecast_poll"] = {}  # this run shows the latest data
     new_forecast_notice(str(path), version, data.forecast_stamp(d.sales_forecast))

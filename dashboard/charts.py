@@ -5,6 +5,8 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from sales_platform import settings
+
 ACTUAL, FORECAST, BAND_80, BAND_95 = "Actual", "Forecast", "80% interval", "95% interval"
 COLORS = {
     ACTUAL: "#1f3b57",
@@ -14,7 +16,16 @@ COLORS = {
 }
 MODEL_COLORS = ["#e4572e", "#1f77b4", "#7f7f7f", "#9467bd", "#2ca02c", "#8c564b"]
 CURRENCY = "$,.0f"
+"""d3's currency format: the sign is that of the chart's locale (:func:`in_currency`)."""
 _HOVER_FIELDS = ["actual", "forecast", "lower_80", "upper_80", "lower_95", "upper_95"]
+
+
+def in_currency(chart):
+    """``chart`` with its amounts signed in the shop's currency ($SALES_CURRENCY)."""
+    number = alt.NumberLocale(
+        decimal=".", thousands=",", grouping=[3], currency=[settings.currency_sign(), ""]
+    )
+    return chart.configure(locale=alt.Locale(number=number))
 
 
 def _color(label: str) -> alt.Color:
@@ -117,7 +128,7 @@ def forecast_chart(
             alt.Chart(start).mark_rule(color="#999999", strokeDash=[2, 2]).encode(x="date:T")
         )
     layers.append(rule)
-    return alt.layer(*layers).properties(height=height).configure_view(strokeWidth=0)
+    return in_currency(alt.layer(*layers).properties(height=height)).configure_view(strokeWidth=0)
 
 
 def mase_chart(backtest: pd.DataFrame, *, height: int | None = None) -> alt.Chart:
@@ -154,7 +165,9 @@ def mase_chart(backtest: pd.DataFrame, *, height: int | None = None) -> alt.Char
         .encode(x="x:Q")
     )
     rows = max(1, len(series_order))
-    return alt.layer(bars, one).properties(height=height or min(640, 28 * rows * len(models) + 40))
+    return in_currency(
+        alt.layer(bars, one).properties(height=height or min(640, 28 * rows * len(models) + 40))
+    )
 
 
 def accuracy_by_horizon_charts(
@@ -206,7 +219,7 @@ def accuracy_by_horizon_charts(
             y="value:Q", color=alt.Color("interval:N", scale=alt.Scale(domain=domain, range=colors))
         )
     )
-    return mae, alt.layer(lines, nominal).properties(height=height)
+    return in_currency(mae), alt.layer(lines, nominal).properties(height=height)
 
 
 def backtest_predictions_chart(
@@ -256,4 +269,4 @@ def backtest_predictions_chart(
         )
     )  # fmt: skip
     zoom = alt.selection_interval(bind="scales", encodings=["x"])
-    return alt.layer(actual_line, fc_lines.add_params(zoom)).properties(height=height)
+    return in_currency(alt.layer(actual_line, fc_lines.add_params(zoom)).properties(height=height))

@@ -870,11 +870,12 @@ def product_csv(table: pd.DataFrame) -> bytes:
 # Formatting
 # --------------------------------------------------------------------------------------------------
 def format_currency(value: float | None, decimals: int = 0) -> str:
-    """``1234567.8`` -> ``$1,234,568``; negatives as ``-$1,234``; ``None`` -> ``—``."""
+    """``1234567.8`` -> ``$1,234,568`` (the sign of $SALES_CURRENCY); negatives as ``-$1,234``;
+    ``None`` -> ``—``."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
-    sign = "-" if value < 0 else ""
-    return f"{sign}${abs(value):,.{decimals}f}"
+    minus = "-" if value < 0 else ""
+    return f"{minus}{settings.currency_sign()}{abs(value):,.{decimals}f}"
 
 
 def format_pct(value: float | None, decimals: int = 1, signed: bool = True) -> str:

@@ -30,6 +30,7 @@ SERVICE_LEVEL_ENV = "SALES_SERVICE_LEVEL"
 HISTORY_START_ENV = "SALES_HISTORY_START"
 HISTORY_END_ENV = "SALES_HISTORY_END"
 SCHEDULE_CRON_ENV = "SALES_SCHEDULE_CRON"
+CURRENCY_ENV = "SALES_CURRENCY"
 
 DEFAULT_DUCKDB_PATH = "data/sales.duckdb"
 DEFAULT_SOURCE = "synthetic"
@@ -43,12 +44,49 @@ DEFAULT_LEAD_TIME_DAYS = 7
 DEFAULT_SERVICE_LEVEL = 0.95
 HISTORY_MONTHS = 24
 DEFAULT_SCHEDULE_CRON = "0 2 * * *"
+DEFAULT_CURRENCY = "USD"
+CURRENCY_SYMBOLS = {
+    "USD": "$",
+    "EUR": "€",
+    "GBP": "£",
+    "JPY": "¥",
+    "INR": "₹",
+    "BRL": "R$",
+    "KRW": "₩",
+    "ILS": "₪",
+    "TRY": "₺",
+    "NGN": "₦",
+    "PHP": "₱",
+    "VND": "₫",
+}
+"""Signs of currencies whose sign names them alone; any other code is written before the amount
+(``CHF 1,234``)."""
 
 
 def database_path(environ: Mapping[str, str] | None = None) -> str:
     """The DuckDB file every asset lives in: $SALES_DUCKDB_PATH, else data/sales.duckdb."""
     env = os.environ if environ is None else environ
     return env.get(DUCKDB_PATH_ENV) or DEFAULT_DUCKDB_PATH
+
+
+def currency_code(environ: Mapping[str, str] | None = None) -> str:
+    """The shop's currency: $SALES_CURRENCY, an ISO 4217 code (default USD)."""
+    env = os.environ if environ is None else environ
+    raw = env.get(CURRENCY_ENV) or DEFAULT_CURRENCY
+    code = raw.strip().upper()
+    if len(code) != 3 or not code.isascii() or not code.isalpha():
+        raise ValueError(
+            f"{CURRENCY_ENV}={raw!r} is not a currency code: use the three letters of ISO 4217, "
+            "e.g. EUR, GBP, INR"
+        )
+    return code
+
+
+def currency_sign(environ: Mapping[str, str] | None = None) -> str:
+    """What amounts of money are written with: the sign of the shop's currency, or its code and
+    a space where a sign would be ambiguous."""
+    code = currency_code(environ)
+    return CURRENCY_SYMBOLS.get(code, f"{code} ")
 
 
 def source_cache_dir(environ: Mapping[str, str] | None = None) -> Path:

@@ -71,6 +71,19 @@ def test_kpis_shown_match_hand_computed_values(known_db, monkeypatch):
     assert len(at.get("vega_lite_chart")) == 1
 
 
+def test_amounts_are_shown_in_the_shops_currency(known_db, monkeypatch):
+    monkeypatch.setenv(settings.CURRENCY_ENV, "GBP")
+    at = run_app(known_db, monkeypatch)
+    assert metrics(at)["Revenue, last 30 days"][0] == "£50,835"
+    assert "All amounts in GBP." in texts(at.caption)
+    spec = json.loads(at.get("vega_lite_chart")[0].proto.spec)
+    assert spec["config"]["locale"]["number"]["currency"] == ["£", ""]  # the axis: £1,200
+    monkeypatch.setenv(settings.CURRENCY_ENV, "pounds")
+    at = AppTest.from_file(str(APP), default_timeout=30)
+    at.run()
+    assert not at.exception and "is not a currency code" in at.error[0].value
+
+
 def test_the_app_script_has_no_bare_string_for_streamlit_to_show():
     # Streamlit's magic writes a bare string of the app's script on the page: one after a
     # constant, meant as its docstring, was shown above the title.

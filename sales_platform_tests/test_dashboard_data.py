@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 import pandas as pd
 import pytest
 
-from dashboard import data
+from dashboard import charts, data
 from sales_platform import storage
 from sales_platform import tables as T
 from sales_platform_tests import dashboard_fixtures as fx
@@ -352,6 +352,18 @@ def test_data_version_changes_with_every_write(tmp_path):
 def test_database_path_from_environment():
     assert str(data.database_path({})) == "data/sales.duckdb"
     assert str(data.database_path({"SALES_DUCKDB_PATH": "/x/y.duckdb"})) == "/x/y.duckdb"
+
+
+def test_amounts_are_in_the_shops_currency(monkeypatch):
+    monkeypatch.setenv("SALES_CURRENCY", "gbp")
+    assert data.format_currency(-1234.4) == "-£1,234"
+    monkeypatch.setenv("SALES_CURRENCY", "CHF")  # no sign of its own: the code
+    assert data.format_currency(1234.4) == "CHF 1,234"
+    chart = charts.in_currency(charts.alt.Chart(pd.DataFrame({"a": [1.0]})).mark_bar())
+    assert chart.to_dict()["config"]["locale"]["number"]["currency"] == ["CHF ", ""]
+    monkeypatch.setenv("SALES_CURRENCY", "pounds")
+    with pytest.raises(ValueError, match="SALES_CURRENCY='pounds' is not a currency code"):
+        data.format_currency(1.0)
 
 
 def test_formatting():
