@@ -10,6 +10,7 @@ import pytest
 
 from sales_platform import tables
 from sales_platform.forecasting import IntervalCalibration, score_forecasts
+from sales_platform.forecasting.intervals import LEVELS
 
 
 def _history() -> pd.DataFrame:
@@ -165,9 +166,11 @@ def test_quantiles_of_residuals_scaled_out_of_fold_cover_a_short_history() -> No
         hi = np.array([b[s]["upper_95"][0] for s in series])
         return float(((fresh >= lo) & (fresh <= hi)).mean())
 
-    # Each residual scaled by its own series' scale (no folds): too narrow.
-    assert coverage_95(IntervalCalibration.from_predictions(preds.drop(columns="fold"))) < 0.93
-    assert 0.93 <= coverage_95(IntervalCalibration.from_predictions(preds)) <= 0.98
+    # Each residual scaled by its own series' scale (no folds): too narrow (0.93 against 0.97).
+    in_sample = coverage_95(IntervalCalibration.from_predictions(preds.drop(columns="fold")))
+    out_of_fold = coverage_95(IntervalCalibration.from_predictions(preds))
+    assert in_sample < 0.94 and out_of_fold - in_sample > 0.03
+    assert 0.93 <= out_of_fold <= 0.98
 
 
 def test_intervals_are_calibrated_on_the_last_three_folds() -> None:
@@ -203,3 +206,41 @@ def test_intervals_are_calibrated_on_the_last_three_folds() -> None:
             inside[level].append((actual >= b[f"lower_{level}"]) & (actual <= b[f"upper_{level}"]))
     assert 0.75 <= float(np.mean(inside["80"])) <= 0.85
     assert 0.92 <= float(np.mean(inside["95"])) <= 0.98
+
+
+def test_a_steady_total_among_many_lumpy_categories_keeps_its_own_calibration() -> None:
+    # Twelve categories with sales on 40% of days: their normalized residuals have another shape
+    # than the total's. Pooled with them, the total's 80% intervals covered 54.5% of new days.
+    rng = np.random.default_rng(7)
+    days = 60
+
+    def steady(forecast):
+        return forecast * np.exp(0.1 * rng.standard_normal(forecast.size))
+
+    def lumpy(forecast):
+        sale = rng.random(forecast.size) < 0.4
+        return np.where(sale, forecast / 0.4 * np.exp(0.5 * rng.standard_normal(forecast.size)), 0)
+
+    frames = []
+    for series, draw in [("total", steady)] + [(f"c{j}", lumpy) for j in range(12)]:
+        for fold in range(3):
+            forecast = rng.uniform(500, 5000, days)
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "model": "m",
+                        "series": series,
+                        "fold": fold,
+                        "horizon": np.arange(1, days + 1),
+                        "forecast": forecast,
+                        "actual": draw(forecast),
+                    }
+                )
+            )
+    cal = IntervalCalibration.from_predictions(pd.concat(frames, ignore_index=True))
+    forecast = rng.uniform(500, 5000, 6000)
+    actual = steady(forecast)
+    b = cal.bounds("m", "total", np.tile(np.arange(1, days + 1), 100), forecast)
+    inside = {lvl: (actual >= b[f"lower_{lvl}"]) & (actual <= b[f"upper_{lvl}"]) for lvl in LEVELS}
+    assert 0.72 <= float(inside["80"].mean()) <= 0.88
+    assert 0.90 <= float(inside["95"].mean()) <= 0.99

@@ -13,9 +13,17 @@ normalized::
 with ``scale[series]`` = mean |r| of the series and ``profile[bucket]`` = mean |r| / scale of
 the bucket over all series (horizon buckets 1-7, 8-14, 15-21, 22+ days). The interval of level
 ``1 - a`` is ``(forecast + c) * exp(scale * profile * [q_lo, q_hi]) - c``, where ``q_lo`` and
-``q_hi`` are the ``a/2`` and ``1 - a/2`` empirical quantiles of ``z`` (pooled over series and
-horizons, with the split-conformal finite-sample correction), so intervals are asymmetric; lower
-bounds are clipped at zero.
+``q_hi`` are the ``a/2`` and ``1 - a/2`` empirical quantiles of ``z`` (pooled over horizons and
+over the series whose scale is within :data:`SIMILAR_SCALE` of the series' own, with the
+split-conformal finite-sample correction), so intervals are asymmetric; lower bounds are clipped
+at zero.
+
+*Why only series of a similar scale*: a lumpy category's normalized residuals have another shape
+than a steady total's (days without sales, a few large orders), and with many categories they
+outvote it: on four cuts of the Superstore export with 10 to 18 series (sub-categories, region or
+segment x category) the total's 80% intervals covered 66.7-72.0% pooled over every series,
+68.7-76.7% within a factor of two of its scale, 79.3-83.3% within 1.5 (but 95% up to 98.7%); the
+development sets and the eleven cuts stayed in range with two (README).
 
 *Why log residuals* (chosen on the mean over the development sets and the cuts of the Superstore
 export, README): relative residuals ``(actual - forecast) / forecast`` cannot fall below -1 but rise
@@ -62,6 +70,9 @@ OFFSET_SHARE = 0.05
 """The log residuals' offset ``c`` as a share of the series' mean revenue (at least SCALE_FLOOR)."""
 CALIBRATION_FOLDS = 3
 """Intervals are calibrated on the residuals of the last this many backtest folds."""
+SIMILAR_SCALE = 2.0
+"""A series' quantiles pool the normalized residuals of the series whose scale is within this
+factor of its own: a steady total and lumpy categories have differently shaped ones."""
 MAX_EXPONENT = 30.0
 """The bounds' exponent is clipped here: a lumpy series' 95% bound stays a finite number."""
 INTERVAL_COLUMNS = ["lower_80", "upper_80", "lower_95", "upper_95"]
@@ -133,8 +144,9 @@ class IntervalCalibration:
         spread = scale * profile
         centre = np.maximum(f, 0.0) + offset
         out = {}
+        quantiles = cal["series_quantiles"].get(str(series), cal["quantiles"])
         for name in LEVELS:
-            for side, q in zip(("lower", "upper"), cal["quantiles"][name], strict=True):
+            for side, q in zip(("lower", "upper"), quantiles[name], strict=True):
                 exponent = np.clip(spread * q, -MAX_EXPONENT, MAX_EXPONENT)
                 out[f"{side}_{name}"] = np.maximum(centre * np.exp(exponent) - offset, 0.0)
         return out
@@ -153,7 +165,7 @@ class IntervalCalibration:
                         "scale": scale,
                         **{
                             f"{side}_{name}": float(np.expm1(scale * q))
-                            for name, (lo, hi) in cal["quantiles"].items()
+                            for name, (lo, hi) in cal["series_quantiles"][series].items()
                             for side, q in (("rel_lower", lo), ("rel_upper", hi))
                         },
                     }
@@ -190,21 +202,30 @@ def _calibrate(g: pd.DataFrame, buckets: tuple[int, ...]) -> dict:
     profile = [max(p, 1e-6) for p in profile]
     fold = g["fold"].to_numpy() if "fold" in g.columns else np.zeros(len(g), dtype=np.int64)
     z = r / (_out_of_fold_scale(abs_r, series, fold, row_scale) * np.asarray(profile)[bucket])
-    quantiles = {}
-    for name, level in LEVELS.items():
-        a = 1.0 - level
-        hi = _conformal_quantile(z, 1.0 - a / 2)
-        lo = -_conformal_quantile(-z, 1.0 - a / 2)
-        quantiles[name] = [lo, hi]
+    scales = np.array([series_scale[s] for s in series])
+    series_quantiles = {
+        name: _level_quantiles(z[(scales <= SIMILAR_SCALE * own) & (own <= SIMILAR_SCALE * scales)])
+        for name, own in series_scale.items()
+    }
     return {
         "series_scale": series_scale,
+        "series_quantiles": series_quantiles,
         "series_offset": series_offset,
         "series_n": series_n,
         "default_scale": default_scale,
         "bucket_profile": profile,
-        "quantiles": quantiles,
+        "quantiles": _level_quantiles(z),
         "n": int(len(z)),
     }
+
+
+def _level_quantiles(z: np.ndarray) -> dict[str, list[float]]:
+    """Per level of :data:`LEVELS`: the ``[lower, upper]`` conformal quantiles of ``z``."""
+    out = {}
+    for name, level in LEVELS.items():
+        tail = 1.0 - (1.0 - level) / 2
+        out[name] = [-_conformal_quantile(-z, tail), _conformal_quantile(z, tail)]
+    return out
 
 
 def _out_of_fold_scale(
