@@ -111,10 +111,11 @@ SHOPIFY_MAPPING = {
     "quantity": "Lineitem quantity",
     "unit_price": "Lineitem price",
     "amount": "",  # "Total" is the order's, on its first line only
+    "status": "Financial Status",
 }
 
 
-def test_a_line_without_a_date_takes_its_orders_date():
+def test_a_line_without_a_date_or_status_takes_its_orders():
     # Order-level fields on an order's first line only, offsets after a space (Shopify's export).
     with pytest.raises(SourceError) as info:
         load_orders(FORMATS / "order_level_fields_once.csv", SHOPIFY_MAPPING)
@@ -134,6 +135,18 @@ def test_a_line_without_a_date_takes_its_orders_date():
     ]
     assert list(orders["amount"]) == [20.0, 45.0, 12.5]
     assert list(result.rejected["row"]) == [5]
+    # The whole of a refunded order is a return, its second line too.
+    assert list(result.returns["row"]) == [6, 7]
+    assert set(result.returns["reason"]) == {"status refunded"}
+
+
+def test_a_line_of_no_quantity_and_no_price_is_rejected_not_a_crash(tmp_path):
+    export = tmp_path / "export.csv"
+    export.write_text("order_id,date,sku,qty,amount\n1,2024-01-02,S1,0,10\n2,2024-01-02,S2,1,5\n")
+    result = load_orders(export, on_error="quarantine", max_rejected=0.6)
+    assert list(result.orders["order_id"]) == ["2"]
+    problem = result.rejected.iloc[0]
+    assert (problem["row"], problem["column"], problem["reason"]) == (2, "qty", "zero quantity")
 
 
 @pytest.mark.skipif(not SUPERSTORE.exists(), reason="the shared superstore export is absent")

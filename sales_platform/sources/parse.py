@@ -28,9 +28,6 @@ from .reader import FileRead
 #: `orders` (sales are never netted against returns, so revenue stays gross sales); they are in
 #: `LoadResult.returns`, counted in ``counts["returns"]``. A line that its status cancels may leave
 #: its price and amount blank and its quantity 0 (exports do): it is no sale; blanks read as 0.
-
-#: A line with a blank date takes its order's (the first dated line's of the same order id in the
-#: same file): order exports write order-level fields on an order's first line only.
 RETURN_BY_QUANTITY = "negative quantity"
 RETURN_BY_STATUS = "status"
 
@@ -158,6 +155,10 @@ def parse_sql(
     """One query: trimmed text -> typed fields, derived fields, a reason column per field, and
     whether the row is in the requested range (by its order date, else by its file's date).
 
+    A line with a blank date or status takes its order's (the first line of the same order id in
+    the same file that has one): order exports write order-level fields on an order's first line
+    only.
+
     Without an order id column each line is its own order, named by its file and row."""
     trimmed = ", ".join(f"{_trimmed(f)} AS {f}_v" for f in FIELDS)
     ts_fmt = date_formats.get("order_ts", (ISO, ()))[1]
@@ -191,7 +192,8 @@ def parse_sql(
             row_number() OVER by_order AS ln_derived,
             coalesce(order_ts_v, first_value(order_ts_v IGNORE NULLS) OVER whole_order) AS ts_text,
             coalesce(order_date_v, first_value(order_date_v IGNORE NULLS) OVER whole_order)
-                AS d_text
+                AS d_text,
+            coalesce(status_v, first_value(status_v IGNORE NULLS) OVER whole_order) AS status_text
         FROM stripped
         WINDOW by_order AS (PARTITION BY _file_idx, oid ORDER BY _seq),
             whole_order AS (by_order ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
@@ -211,8 +213,8 @@ def parse_sql(
             CASE WHEN isfinite(ln_num) AND ln_num = floor(ln_num)
                       AND ln_num BETWEEN 0 AND 2147483647
                  THEN ln_num::INTEGER END AS ln_ok,
-            lower(status_v) AS status_l,
-            coalesce(lower(status_v) IN ({statuses}), false) AS by_status
+            lower(status_text) AS status_l,
+            coalesce(lower(status_text) IN ({statuses}), false) AS by_status
         FROM dated
     ), typed AS (
         SELECT
@@ -224,8 +226,10 @@ def parse_sql(
             coalesce(customer_id_v, 'unknown') AS customer_id,
             product_id_v AS product_id,
             q_ok AS quantity,
-            coalesce(p_ok, abs(a_ok) / NULLIF(abs(q_ok), 0), CASE WHEN by_status THEN 0 END)
-                AS unit_price,
+            -- 0 where nothing gives a price: a cancelled line, or one of no quantity (rejected
+            -- as "zero quantity" by the line rules, not as a missing price).
+            coalesce(p_ok, abs(a_ok) / NULLIF(abs(q_ok), 0),
+                     CASE WHEN by_status OR q_ok = 0 THEN 0 END) AS unit_price,
             coalesce(a_ok, q_ok * p_ok, CASE WHEN by_status THEN 0 END) AS amount,
             category_v AS category,
             product_name_v AS product_name,
