@@ -31,8 +31,16 @@ PAGE_ICON = "📈"  # an emoji: drawn by the browser, nothing fetched from the i
 TABS = ["Forecast", "Model quality", "Forecast table", "Products"]
 
 
+# Streamlit's own formats of these currencies (rounded, -$1,234); printf's %,d, for the others,
+# cuts the decimals off (the frames shown round them) and writes £-1,234.
+STREAMLIT_MONEY_FORMATS = {"USD": "dollar", "EUR": "euro", "JPY": "yen"}
+
+
 def money_column(label: str):
     """A table column of amounts in the shop's currency, in whole units."""
+    named = STREAMLIT_MONEY_FORMATS.get(settings.currency_code())
+    if named:
+        return st.column_config.NumberColumn(label, format=named, step=1)
     return st.column_config.NumberColumn(label, format=f"{settings.currency_sign()}%,d")
 
 
@@ -417,8 +425,9 @@ def choice_table(d: data.DashboardData) -> None:
     st.caption(
         "Backtest MAE per day of each candidate over every backtest fold, the warm-up fold "
         "included: the folds the choice is made on (the metrics below score folds 1 and later "
-        "only). Highlighted: what the series publishes — the candidate with the lowest MAE, "
-        "each fold's taken relative to that fold's best candidate"
+        "only). Highlighted: what the series publishes — of the choices (not the baselines, "
+        "which are the gate's reference), the one with the lowest MAE, each fold's taken "
+        "relative to that fold's best choice"
         + (", except now: the choice failed the quality gate and every series publishes the "
            "best baseline." if fallback else ".")
     )  # fmt: skip
@@ -452,7 +461,8 @@ def quality_tab(d: data.DashboardData, series: str) -> None:
         )
         st.dataframe(
             table[["series_label", "model_label", "mae", "relative_mae", "mase", "rmse", "smape",
-                   "bias", "coverage_80", "coverage_95", "folds"]],
+                   "bias", "coverage_80", "coverage_95", "folds"]].round(
+                {"mae": 0, "rmse": 0, "bias": 0}),
             hide_index=True,
             column_config={
                 "series_label": st.column_config.TextColumn("Series"),
@@ -535,12 +545,10 @@ def table_tab(d: data.DashboardData, series: str) -> None:
     shown = shown.drop(columns=["model_version", "run_id", "created_at"]).assign(
         method=lambda df: df["method"].map(data.model_label)
     )
-    money = {
-        c: money_column(c.replace("_", " ").capitalize())
-        for c in ("forecast", "lower_80", "upper_80", "lower_95", "upper_95")
-    }
+    amounts = ("forecast", "lower_80", "upper_80", "lower_95", "upper_95")
+    money = {c: money_column(c.replace("_", " ").capitalize()) for c in amounts}
     st.dataframe(
-        shown,
+        shown.round(dict.fromkeys(amounts, 0)),
         hide_index=True,
         column_config={
             "date": st.column_config.DateColumn("Date", format="ddd MMM D, YYYY"),

@@ -105,8 +105,10 @@ def product_settings_from_env() -> ProductSettings:
 
 
 def shop_settings_from_env() -> ShopSettings:
-    # An unknown SALES_COUNTRY is a clear error when the definitions load, not during a run.
+    # An unknown SALES_COUNTRY, or a SALES_CURRENCY that is no currency code, is a clear error
+    # when the definitions load, not at the end of a run.
     validate_country(os.environ.get(S.COUNTRY_ENV) or S.DEFAULT_COUNTRY)
+    S.currency_code()
     return ShopSettings(
         source=env_or_default(S.SOURCE_ENV, S.DEFAULT_SOURCE),
         source_path=env_or_default(S.SOURCE_PATH_ENV, ""),

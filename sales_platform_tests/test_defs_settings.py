@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from sales_platform.resources import ShopSettings, env_or_default
+from sales_platform.resources import ShopSettings, env_or_default, shop_settings_from_env
 from sales_platform.settings import HistoryWindow
 
 
@@ -66,3 +66,11 @@ def test_the_settings_module_is_plain_and_holds_the_database_default():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["data/sales.duckdb", "/x.db", "False", "False"]
+
+
+def test_a_currency_that_is_no_code_fails_when_the_definitions_load(monkeypatch):
+    monkeypatch.setenv("SALES_CURRENCY", "pounds")
+    with pytest.raises(ValueError, match="SALES_CURRENCY='pounds' is not a currency code"):
+        shop_settings_from_env()
+    monkeypatch.setenv("SALES_CURRENCY", "gbp")
+    assert shop_settings_from_env().source == "synthetic"

@@ -55,9 +55,10 @@ includes the cost of choosing. A short history gets fewer folds; too short for o
 ``NotEnoughHistory`` and the platform publishes SeasonalNaive(7).
 
 *Intervals.* Normalized split-conformal on out-of-sample log residuals, per model, series and
-horizon bucket, each residual normalized by its series' scale from the other folds
-(:mod:`.intervals`). In the backtest, fold k is calibrated on folds before it only;
-the published forecast uses every fold.
+horizon bucket, each residual normalized by its series' scale from the other folds, each series'
+quantiles pooled over the series within twice its scale (:mod:`.intervals`). Only the last three
+folds calibrate: in the backtest, fold k the three before it; the published forecast the last
+three.
 
 *Gate.* The published choice must beat SeasonalNaive(7)'s backtest MASE on the ``total`` (pooled
 series without a total); otherwise every series publishes the best baseline.

@@ -202,9 +202,10 @@ def _calibrate(g: pd.DataFrame, buckets: tuple[int, ...]) -> dict:
     profile = [max(p, 1e-6) for p in profile]
     fold = g["fold"].to_numpy() if "fold" in g.columns else np.zeros(len(g), dtype=np.int64)
     z = r / (_out_of_fold_scale(abs_r, series, fold, row_scale) * np.asarray(profile)[bucket])
-    scales = np.array([series_scale[s] for s in series])
     series_quantiles = {
-        name: _level_quantiles(z[(scales <= SIMILAR_SCALE * own) & (own <= SIMILAR_SCALE * scales)])
+        name: _level_quantiles(
+            z[(row_scale <= SIMILAR_SCALE * own) & (own <= SIMILAR_SCALE * row_scale)]
+        )
         for name, own in series_scale.items()
     }
     return {

@@ -4,9 +4,9 @@ Every series publishes one of the :data:`CHOICES`: the global forest (:data:`MET
 with last year's same weekday, below), AutoETS (:data:`ETS`), the forest's own base
 (:data:`WEEKDAY_LEVEL`) or the same times a yearly index (:data:`YEARLY_LEVEL`); the baselines
 are backtested beside them (:data:`CANDIDATES`) as the gate's reference, not chosen.
-The choice is the candidate with the lowest *relative* out-of-sample MAE of that series on the
-backtest (:func:`candidate_scores`: each fold's MAE over the fold's best candidate's, averaged
-over the folds, so that a fold whose errors are large for every candidate, a holiday season,
+The choice is the one with the lowest *relative* out-of-sample MAE of that series on the
+backtest (:func:`candidate_scores`: each fold's MAE over the fold's best choice's, averaged
+over the folds, so that a fold whose errors are large for every choice, a holiday season,
 does not outvote the others); a series without backtest rows gets :data:`DEFAULT_METHOD`. The chosen
 forecasts are then reconciled so the categories add up to the total top-down
 (:func:`~sales_platform.forecasting.reconciliation.top_down`): the total keeps the forecast its
@@ -135,17 +135,17 @@ def candidate_scores(predictions: pd.DataFrame) -> pd.DataFrame:
 
 
 def _series_scores(table: pd.DataFrame, name: str) -> pd.Series:
-    """The candidates' scores of one series (empty without backtest rows)."""
+    """The scores of one series (empty without backtest rows)."""
     return table.loc[name].dropna() if name in table.index else pd.Series(dtype=float)
 
 
 def _best(scores: pd.Series) -> str:
-    """The candidate with the lowest score (ties: the earlier candidate), else the default."""
+    """The method with the lowest score (ties: the earlier one), else the default."""
     return str(scores.idxmin()) if len(scores) else DEFAULT_METHOD
 
 
 def choose_methods(predictions: pd.DataFrame, series: list[str]) -> dict[str, str]:
-    """The candidate with the lowest relative backtest MAE per series (ties: the earlier one)."""
+    """The choice with the lowest relative backtest MAE per series (ties: the earlier one)."""
     scores = candidate_scores(predictions)
     return {name: _best(_series_scores(scores, name)) for name in series}
 
