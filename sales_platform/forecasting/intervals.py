@@ -135,10 +135,9 @@ class IntervalCalibration:
             return {c: np.full(f.shape, np.nan) for c in INTERVAL_COLUMNS}
         cal = self.models[model]
         scale = cal["series_scale"].get(str(series), cal["default_scale"])
-        # A series the backtest did not see: the offset of its own forecast's level.
-        level = float(np.nanmean(f)) if np.isfinite(f).any() else 0.0
-        own = OFFSET_SHARE * max(level, SCALE_FLOOR)
-        offset = cal["series_offset"].get(str(series), own)
+        offset = cal["series_offset"].get(str(series))
+        if offset is None:  # a series the backtest did not see: its own forecast's level
+            offset = _offset(float(np.nanmean(f)) if np.isfinite(f).any() else 0.0)
         bucket = np.searchsorted(np.asarray(self.buckets), h, side="right") - 1
         profile = np.asarray(cal["bucket_profile"])[np.clip(bucket, 0, len(self.buckets) - 1)]
         spread = scale * profile
@@ -179,10 +178,7 @@ def _calibrate(g: pd.DataFrame, buckets: tuple[int, ...]) -> dict:
     forecast = np.maximum(g["forecast"].to_numpy(dtype=np.float64), 0.0)
     series = g["series"].astype(str).to_numpy()
     horizon = g["horizon"].to_numpy(dtype=np.int64)
-    series_offset = {
-        str(s): OFFSET_SHARE * max(float(actual[series == s].mean()), SCALE_FLOOR)
-        for s in np.unique(series)
-    }
+    series_offset = {str(s): _offset(float(actual[series == s].mean())) for s in np.unique(series)}
     offset = np.array([series_offset[s] for s in series])
     r = np.log((actual + offset) / (forecast + offset))
     abs_r = np.abs(r)
@@ -218,6 +214,11 @@ def _calibrate(g: pd.DataFrame, buckets: tuple[int, ...]) -> dict:
         "quantiles": _level_quantiles(z),
         "n": int(len(z)),
     }
+
+
+def _offset(mean_revenue: float) -> float:
+    """The log residuals' offset ``c`` of a series whose revenue averages ``mean_revenue``."""
+    return OFFSET_SHARE * max(mean_revenue, SCALE_FLOOR)
 
 
 def _level_quantiles(z: np.ndarray) -> dict[str, list[float]]:
