@@ -145,6 +145,12 @@ def window_sql(date_formats: dict[str, tuple[str, tuple[str, ...]]]) -> str:
     """
 
 
+def _from_order(column: str) -> str:
+    """SQL: ``column``, or where it is blank the order's (the first line of the same order id in
+    the same file that has one; window ``whole_order`` of :func:`parse_sql`)."""
+    return f"coalesce({column}, first_value({column} IGNORE NULLS) OVER whole_order)"
+
+
 def parse_sql(
     mapping: ColumnMapping,
     date_formats: dict[str, tuple[str, tuple[str, ...]]],
@@ -190,10 +196,9 @@ def parse_sql(
             {numbers.parse_sql("unit_price_s")} AS p_num,
             {numbers.parse_sql("amount_s")} AS a_num,
             row_number() OVER by_order AS ln_derived,
-            coalesce(order_ts_v, first_value(order_ts_v IGNORE NULLS) OVER whole_order) AS ts_text,
-            coalesce(order_date_v, first_value(order_date_v IGNORE NULLS) OVER whole_order)
-                AS d_text,
-            coalesce(status_v, first_value(status_v IGNORE NULLS) OVER whole_order) AS status_text
+            {_from_order("order_ts_v")} AS ts_text,
+            {_from_order("order_date_v")} AS d_text,
+            {_from_order("status_v")} AS status_text
         FROM stripped
         WINDOW by_order AS (PARTITION BY _file_idx, oid ORDER BY _seq),
             whole_order AS (by_order ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
