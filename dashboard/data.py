@@ -874,8 +874,7 @@ def format_currency(value: float | None, decimals: int = 0) -> str:
     ``None`` -> ``—``."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
-    minus = "-" if value < 0 else ""
-    return f"{minus}{settings.currency_sign()}{abs(value):,.{decimals}f}"
+    return settings.money_text(value, decimals)
 
 
 def format_pct(value: float | None, decimals: int = 1, signed: bool = True) -> str:

@@ -89,6 +89,12 @@ def currency_sign(environ: Mapping[str, str] | None = None) -> str:
     return CURRENCY_SYMBOLS.get(code, f"{code} ")
 
 
+def money_text(value: float, decimals: int = 0, environ: Mapping[str, str] | None = None) -> str:
+    """``1234567.8`` -> ``$1,234,568`` in the shop's currency; negatives as ``-$1,234``."""
+    minus = "-" if value < 0 else ""
+    return f"{minus}{currency_sign(environ)}{abs(value):,.{decimals}f}"
+
+
 def source_cache_dir(environ: Mapping[str, str] | None = None) -> Path:
     """Where what a file source's definitions load learns is kept (its window of days), beside
     the DuckDB file: a folder the pipeline can always write."""

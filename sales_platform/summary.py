@@ -29,16 +29,15 @@ def summary(database: str) -> str:
         f"FROM {tables.SALES_FORECAST} WHERE series = ?",
         [tables.TOTAL_SERIES],
     ).iloc[0]
-    sign = settings.currency_sign()
+    money = settings.money_text
     lines = ["", "sales_platform: tables in " + str(Path(database).resolve())]
     lines += [f"  {name:<22}{rows:>12,} rows" for name, rows in exact.items()]
     lines += outside_history_warning()
     lines += [
         "",
         f"Forecast of total revenue {forecast['first_day']:%Y-%m-%d} .. "
-        f"{forecast['last_day']:%Y-%m-%d} ({forecast['method']}): {sign}{forecast['revenue']:,.0f}",
-        f"  (sum of the daily 80% bounds: {sign}{forecast['low']:,.0f} .. "
-        f"{sign}{forecast['high']:,.0f})",
+        f"{forecast['last_day']:%Y-%m-%d} ({forecast['method']}): {money(forecast['revenue'])}",
+        f"  (sum of the daily 80% bounds: {money(forecast['low'])} .. {money(forecast['high'])})",
         "",
         "Next: `make dev` opens the Dagster UI at http://127.0.0.1:3000 ,",
         "      `make dashboard` opens the Streamlit dashboard at http://127.0.0.1:8501 .",
